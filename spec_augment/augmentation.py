@@ -1,0 +1,235 @@
+"""The SpecAugment Keras layer."""
+
+import keras
+from keras import ops
+
+from . import backend, functional
+from .policies import policy_arguments
+
+
+@keras.saving.register_keras_serializable(package="spec_augment")
+class SpecAugment(keras.layers.Layer):
+    """SpecAugment (Park et al. 2019, arXiv 1904.08779; adaptive masks of Park et al. 2020, arXiv 1912.05533).
+
+    Time warp, frequency masks and time masks, drawn independently for every example of the batch and
+    applied in one vectorized pass. The layer is an identity unless it is called with ``training=True``
+    (as ``model.fit`` does); at inference it adds no op to the graph.
+
+    Args:
+        freq_mask_param (int): F, the widest frequency mask (in bins).
+        time_mask_param (int or None): T, the widest time mask (in frames); ``None`` = no absolute cap,
+            only ``time_mask_ratio`` bounds the width (the 2020 paper's adaptive size).
+        n_freq_mask (int): mF, frequency masks per example; 0 turns them off.
+        n_time_mask (int): mT, time masks per example (the most, with ``time_masks_per_frame``); 0 = off.
+        mask_value (float or 'mean'): the value written into masked cells; ``'mean'`` = each example's
+            mean over its valid frames, taken from the input before any warp or mask.
+        time_warp_param (int): W, the time-warp parameter; 0 turns the warp off.
+        time_mask_ratio (float): p in (0, 1]: no time mask is wider than ``floor(p * tau)``.
+        time_masks_per_frame (float): p_M >= 0; when > 0 an example gets
+            ``min(n_time_mask, floor(p_M * tau))`` time masks; 0 = always ``n_time_mask``.
+        data_format (str): ``'channels_last'`` (batch, time, freq, channels), ``'channels_first'``
+            (batch, channels, time, freq) or ``'default'`` (``keras.config.image_data_format()``).
+            Rank-3 input (batch, time, freq) is accepted in any case.
+        seed (int or None): seeds the layer's ``keras.random.SeedGenerator``. Two layers with the same
+            seed give the same sequence of outputs; successive calls give new masks.
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
+
+    Semantics, per example of ``tau`` valid frames (``tau`` = the time axis, or ``lengths[b]``):
+
+    * Time warp (before masking): an anchor frame uniform on ``W .. tau - W - 1`` moves by a shift
+      uniform on ``-W .. W``; frames are resampled by linear interpolation along the piecewise-linear
+      map that moves the anchor and keeps the first and last frame fixed. ``tau <= 2 W``: no warp.
+    * Frequency mask: width ``f`` uniform on ``0 .. min(F, n_freq)``, start uniform on
+      ``0 .. n_freq - f``; ``f = 0`` masks nothing.
+    * Time mask: width ``t`` uniform on ``0 .. min(T, floor(p * tau))``, start uniform on
+      ``0 .. tau - t``.
+    * Masks of one kind may overlap. Masked cells are whole rows/columns set to ``mask_value``; every
+      other cell is bit-identical to the (warped) input. Frames past ``lengths[b]`` are never changed.
+    * All channels of an example share its warp and masks. Output dtype = input dtype (float16 and
+      bfloat16 included: the layer does not autocast).
+
+    Example:
+        ::
+
+            import numpy as np
+            from spec_augment import SpecAugment
+
+            layer = SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3,
+                                mask_value=-100, seed=0)
+            melgram = np.random.randn(8, 100, 64, 1).astype("float32")  # (batch, time, freq, ch)
+            augmented = layer(melgram, training=True)   # masked
+            same = layer(melgram)                      # identity at inference
+
+            ld = SpecAugment.from_policy("LD")         # Table 1 of the paper, time warp included
+    """
+
+    def __init__(
+        self,
+        freq_mask_param,
+        time_mask_param,
+        n_freq_mask=1,
+        n_time_mask=1,
+        mask_value=0.0,
+        time_warp_param=0,
+        time_mask_ratio=1.0,
+        time_masks_per_frame=0.0,
+        data_format="channels_last",
+        seed=None,
+        **kwargs,
+    ):
+        # Masking works in any float dtype; autocasting would turn float16/bfloat16 into float32.
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        self.freq_mask_param = backend.check_int(freq_mask_param, "freq_mask_param")
+        self.time_mask_param = backend.check_int(time_mask_param, "time_mask_param", allow_none=True)
+        self.n_freq_mask = backend.check_int(n_freq_mask, "n_freq_mask")
+        self.n_time_mask = backend.check_int(n_time_mask, "n_time_mask")
+        self.mask_value = backend.check_mask_value(mask_value)
+        self.time_warp_param = backend.check_int(time_warp_param, "time_warp_param")
+        self.time_mask_ratio = backend.check_float(time_mask_ratio, "time_mask_ratio", 0.0, 1.0, low_inclusive=False)
+        self.time_masks_per_frame = backend.check_float(time_masks_per_frame, "time_masks_per_frame", 0.0)
+        backend.resolve_data_format(data_format)
+        self.data_format = data_format
+        self.seed = backend.check_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.supports_jit = True
+
+    @classmethod
+    def from_policy(cls, name, **overrides):
+        """A layer with a policy of the paper's Table 1: ``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'``.
+
+        ``overrides`` replace any of the policy's values or add other arguments
+        (``mask_value``, ``data_format``, ``seed``, ``name``, ...).
+        """
+        return cls(**{**policy_arguments(name), **overrides})
+
+    # ------------------------------------------------------------------ shapes
+    def _axes(self, rank):
+        return functional.spectrogram_axes(rank, backend.resolve_data_format(self.data_format))
+
+    def build(self, input_shape):
+        self._axes(len(input_shape))
+        self.built = True
+
+    def compute_output_shape(self, input_shape, *args, **kwargs):
+        return input_shape
+
+    # ------------------------------------------------------------------ randomness
+    def get_random_transformation(self, inputs, lengths=None):
+        """Draw every random parameter of one call, per example, from the layer's seed generator.
+
+        Returns a dict of small tensors: ``lengths`` (batch,), ``freq_starts``/``freq_widths``
+        (batch, mF), ``time_starts``/``time_widths`` (batch, mT), ``warp_anchors``/``warp_shifts``
+        (batch,).
+        """
+        time_axis, freq_axis = self._axes(len(inputs.shape))
+        shape = ops.shape(inputs)
+        batch, n_time, n_freq = shape[0], shape[time_axis], shape[freq_axis]
+        lengths_given = lengths is not None
+        lengths = self._check_lengths(lengths, batch, n_time)
+
+        n_freq_mask, n_time_mask = self.n_freq_mask, self.n_time_mask
+        n_draws = 2 * n_freq_mask + 2 * n_time_mask + 2
+        # One random op per call; float64 keeps floor(u * n) unbiased and exact for any realistic n.
+        draws = keras.random.uniform((batch, n_draws), dtype="float64", seed=self.seed_generator)
+        f0, t0, w0 = 0, 2 * n_freq_mask, 2 * n_freq_mask + 2 * n_time_mask
+        # `padded` records whether the caller gave lengths, so unpadded batches skip the masked mean.
+        params = {"lengths": lengths, "padded": lengths_given}
+
+        max_f = ops.minimum(self.freq_mask_param, n_freq)
+        params["freq_starts"], params["freq_widths"] = functional.sample_bands(
+            draws[:, f0 : f0 + n_freq_mask], draws[:, f0 + n_freq_mask : t0], max_f, n_freq
+        )
+
+        tau = ops.cast(lengths, "float64")
+        max_t = ops.cast(ops.floor(self.time_mask_ratio * tau), "int32")
+        if self.time_mask_param is not None:
+            max_t = ops.minimum(max_t, self.time_mask_param)
+        max_t = ops.minimum(max_t, lengths)[:, None]
+        time_starts, time_widths = functional.sample_bands(
+            draws[:, t0 : t0 + n_time_mask], draws[:, t0 + n_time_mask : w0], max_t, lengths[:, None]
+        )
+        if self.time_masks_per_frame > 0:
+            # Adaptive multiplicity: masks past min(mT, floor(p_M * tau)) get width 0.
+            n_masks = ops.cast(ops.floor(self.time_masks_per_frame * tau), "int32")[:, None]
+            time_widths = ops.where(ops.arange(n_time_mask, dtype="int32")[None, :] < n_masks, time_widths, 0)
+        params["time_starts"], params["time_widths"] = time_starts, time_widths
+
+        warp = self.time_warp_param
+        can_warp = lengths > 2 * warp
+        anchor_room = ops.cast(ops.maximum(lengths - 2 * warp, 1), "float64")
+        anchors = warp + ops.cast(ops.floor(draws[:, w0] * anchor_room), "int32")
+        shifts = ops.cast(ops.floor(draws[:, w0 + 1] * (2 * warp + 1)), "int32") - warp
+        params["warp_anchors"] = ops.where(can_warp, ops.minimum(anchors, lengths - warp - 1), 0)
+        params["warp_shifts"] = ops.where(can_warp, ops.clip(shifts, -warp, warp), 0)
+        return params
+
+    def _check_lengths(self, lengths, batch, n_time):
+        if lengths is None:
+            return ops.full((batch,), n_time, dtype="int32")
+        lengths = ops.convert_to_tensor(lengths)
+        if len(lengths.shape) != 1:
+            raise ValueError(
+                f"`lengths` must have shape (batch,), one number of valid frames per example; "
+                f"got shape {tuple(lengths.shape)}."
+            )
+        if isinstance(batch, int) and lengths.shape[0] is not None and lengths.shape[0] != batch:
+            raise ValueError(
+                f"`lengths` must have one entry per example: the batch has {batch}, "
+                f"`lengths` has shape {tuple(lengths.shape)}."
+            )
+        if "int" not in str(lengths.dtype):
+            raise TypeError(f"`lengths` must be an integer tensor, got dtype {lengths.dtype}.")
+        return ops.clip(ops.cast(lengths, "int32"), 0, n_time)
+
+    # ------------------------------------------------------------------ application
+    def transform(self, inputs, params):
+        """Apply drawn parameters (from :meth:`get_random_transformation`) to ``inputs``; pure."""
+        time_axis, freq_axis = self._axes(len(inputs.shape))
+        shape = ops.shape(inputs)
+        lengths = params["lengths"]
+        if self.mask_value == "mean":
+            mask_value = functional.masked_mean(inputs, lengths if params.get("padded") else None, time_axis)
+        else:
+            mask_value = self.mask_value
+
+        outputs = inputs
+        if self.time_warp_param > 0:
+            sources = functional.warp_source_positions(
+                params["warp_anchors"], params["warp_shifts"], lengths, shape[time_axis]
+            )
+            outputs = functional.time_warp(outputs, sources, time_axis)
+        if self.n_freq_mask == 0 and self.n_time_mask == 0:
+            return outputs
+        time_mask = functional.bands_to_mask(params["time_starts"], params["time_widths"], shape[time_axis])
+        freq_mask = functional.bands_to_mask(params["freq_starts"], params["freq_widths"], shape[freq_axis])
+        valid = ops.arange(shape[time_axis], dtype="int32")[None, :] < lengths[:, None]
+        time_code, freq_code = functional.mask_codes(time_mask, freq_mask, valid)
+        return functional.apply_masks(outputs, time_code, freq_code, mask_value, time_axis, freq_axis)
+
+    def call(self, inputs, training=None, lengths=None):
+        rank = len(inputs.shape)
+        self._axes(rank)
+        if not training:
+            return inputs
+        if not keras.backend.is_float_dtype(inputs.dtype):
+            raise TypeError(f"SpecAugment expects a floating-point spectrogram, got dtype {inputs.dtype}.")
+        return self.transform(inputs, self.get_random_transformation(inputs, lengths))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "freq_mask_param": self.freq_mask_param,
+                "time_mask_param": self.time_mask_param,
+                "n_freq_mask": self.n_freq_mask,
+                "n_time_mask": self.n_time_mask,
+                "mask_value": self.mask_value,
+                "time_warp_param": self.time_warp_param,
+                "time_mask_ratio": self.time_mask_ratio,
+                "time_masks_per_frame": self.time_masks_per_frame,
+                "data_format": self.data_format,
+                "seed": self.seed,
+            }
+        )
+        return config
