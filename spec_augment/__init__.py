@@ -7,7 +7,8 @@
 from . import backend, functional
 from .augmentation import SpecAugment
 from .policies import POLICIES
+from . import composed
 
 __version__ = "1.0.0"
 
-__all__ = ["SpecAugment", "POLICIES", "functional", "backend", "__version__"]
+__all__ = ["SpecAugment", "POLICIES", "functional", "backend", "composed", "__version__"]

@@ -32,6 +32,11 @@ class SpecAugment(keras.layers.Layer):
             Rank-3 input (batch, time, freq) is accepted in any case.
         seed (int or None): seeds the layer's ``keras.random.SeedGenerator``. Two layers with the same
             seed give the same sequence of outputs; successive calls give new masks.
+        fused (bool): run the (pure) warp-and-mask transform as one XLA-compiled kernel, so the
+            tensor is read and written about once even in plain graph mode. XLA compiles once per
+            input shape and dtype; set ``False`` where every batch has a new shape (e.g. ragged
+            ``padded_batch`` pipelines) to avoid recompiling, at about 1.5-3x the cost per call.
+            The random draws are the same either way; outputs agree to float rounding.
         **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
 
     Semantics, per example of ``tau`` valid frames (``tau`` = the time axis, or ``lengths[b]``):
@@ -75,6 +80,7 @@ class SpecAugment(keras.layers.Layer):
         time_masks_per_frame=0.0,
         data_format="channels_last",
         seed=None,
+        fused=True,
         **kwargs,
     ):
         # Masking works in any float dtype; autocasting would turn float16/bfloat16 into float32.
@@ -92,6 +98,9 @@ class SpecAugment(keras.layers.Layer):
         self.data_format = data_format
         self.seed = backend.check_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
+        if not isinstance(fused, bool):
+            raise TypeError(f"`fused` must be True or False, got fused={fused!r}.")
+        self.fused = fused
         self.supports_jit = True
 
     @classmethod
@@ -129,7 +138,7 @@ class SpecAugment(keras.layers.Layer):
         lengths = self._check_lengths(lengths, batch, n_time)
 
         n_freq_mask, n_time_mask = self.n_freq_mask, self.n_time_mask
-        n_draws = 2 * n_freq_mask + 2 * n_time_mask + 2
+        n_draws = 2 * n_freq_mask + 2 * n_time_mask + (2 if self.time_warp_param else 0)
         # One random op per call; float64 keeps floor(u * n) unbiased and exact for any realistic n.
         draws = keras.random.uniform((batch, n_draws), dtype="float64", seed=self.seed_generator)
         f0, t0, w0 = 0, 2 * n_freq_mask, 2 * n_freq_mask + 2 * n_time_mask
@@ -156,6 +165,8 @@ class SpecAugment(keras.layers.Layer):
         params["time_starts"], params["time_widths"] = time_starts, time_widths
 
         warp = self.time_warp_param
+        if warp == 0:
+            return params
         can_warp = lengths > 2 * warp
         anchor_room = ops.cast(ops.maximum(lengths - 2 * warp, 1), "float64")
         anchors = warp + ops.cast(ops.floor(draws[:, w0] * anchor_room), "int32")
@@ -186,26 +197,16 @@ class SpecAugment(keras.layers.Layer):
     def transform(self, inputs, params):
         """Apply drawn parameters (from :meth:`get_random_transformation`) to ``inputs``; pure."""
         time_axis, freq_axis = self._axes(len(inputs.shape))
-        shape = ops.shape(inputs)
-        lengths = params["lengths"]
-        if self.mask_value == "mean":
-            mask_value = functional.masked_mean(inputs, lengths if params.get("padded") else None, time_axis)
-        else:
-            mask_value = self.mask_value
-
-        outputs = inputs
-        if self.time_warp_param > 0:
-            sources = functional.warp_source_positions(
-                params["warp_anchors"], params["warp_shifts"], lengths, shape[time_axis]
-            )
-            outputs = functional.time_warp(outputs, sources, time_axis)
-        if self.n_freq_mask == 0 and self.n_time_mask == 0:
-            return outputs
-        time_mask = functional.bands_to_mask(params["time_starts"], params["time_widths"], shape[time_axis])
-        freq_mask = functional.bands_to_mask(params["freq_starts"], params["freq_widths"], shape[freq_axis])
-        valid = ops.arange(shape[time_axis], dtype="int32")[None, :] < lengths[:, None]
-        time_code, freq_code = functional.mask_codes(time_mask, freq_mask, valid)
-        return functional.apply_masks(outputs, time_code, freq_code, mask_value, time_axis, freq_axis)
+        augment = functional.augment_fused if self.fused else functional.augment
+        return augment(
+            inputs,
+            params,
+            time_axis=time_axis,
+            freq_axis=freq_axis,
+            mask_value=self.mask_value,
+            warp=self.time_warp_param > 0,
+            mask=self.n_freq_mask > 0 or self.n_time_mask > 0,
+        )
 
     def call(self, inputs, training=None, lengths=None):
         rank = len(inputs.shape)
@@ -230,6 +231,7 @@ class SpecAugment(keras.layers.Layer):
                 "time_masks_per_frame": self.time_masks_per_frame,
                 "data_format": self.data_format,
                 "seed": self.seed,
+                "fused": self.fused,
             }
         )
         return config

@@ -210,7 +210,47 @@ def masked_mean(inputs, lengths, time_axis):
     return total / ops.maximum(count, 1.0)
 
 
+def augment(inputs, params, *, time_axis, freq_axis, mask_value, warp=True, mask=True):
+    """The whole SpecAugment transform for drawn parameters: time warp, then masks. Pure.
+
+    Args:
+        inputs: spectrogram batch.
+        params: dict of per-example tensors as drawn by ``SpecAugment.get_random_transformation``:
+            ``lengths``, ``freq_starts``, ``freq_widths``, ``time_starts``, ``time_widths``,
+            ``warp_anchors``, ``warp_shifts`` (the last two only when ``warp``), and the Python bool
+            ``padded`` (whether ``lengths`` came from the caller).
+        time_axis, freq_axis: from :func:`spectrogram_axes`.
+        mask_value: a number, or ``"mean"`` for each example's mean over its valid frames (taken
+            before warp and masks).
+        warp, mask: whether to apply the time warp and the masks.
+    """
+    shape = ops.shape(inputs)
+    n_time, n_freq = shape[time_axis], shape[freq_axis]
+    lengths = params["lengths"]
+    if mask_value == "mean":
+        mask_value = masked_mean(inputs, lengths if params.get("padded") else None, time_axis)
+    outputs = inputs
+    if warp:
+        sources = warp_source_positions(params["warp_anchors"], params["warp_shifts"], lengths, n_time)
+        outputs = time_warp(outputs, sources, time_axis)
+    if not mask:
+        return outputs
+    time_mask = bands_to_mask(params["time_starts"], params["time_widths"], n_time)
+    freq_mask = bands_to_mask(params["freq_starts"], params["freq_widths"], n_freq)
+    valid = ops.arange(n_time, dtype="int32")[None, :] < ops.cast(lengths, "int32")[:, None]
+    time_code, freq_code = mask_codes(time_mask, freq_mask, valid)
+    return apply_masks(outputs, time_code, freq_code, mask_value, time_axis, freq_axis)
+
+
+# One XLA kernel for the whole transform: in graph mode TensorFlow would otherwise run the gathers,
+# the interpolation and the select as separate passes over the tensor. Shapes may be dynamic: XLA
+# compiles per concrete shape and caches.
+augment_fused = tf.function(augment, jit_compile=True, reduce_retracing=True)
+
+
 __all__ = [
+    "augment",
+    "augment_fused",
     "apply_masks",
     "bands_to_mask",
     "mask_along_axis",
