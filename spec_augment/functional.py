@@ -158,7 +158,8 @@ def warp_source_positions(anchors, shifts, lengths, n_frames):
     left = frames * anchors / ops.maximum(destinations, 1.0)
     right = anchors + (frames - destinations) * (last - anchors) / ops.maximum(last - destinations, 1.0)
     sources = ops.where(frames <= destinations, left, right)
-    unchanged = (frames > last) | (ops.cast(shifts, "int32")[:, None] == 0)
+    # `>=`: the last valid frame stays fixed even when the anchor lands on it (a degenerate right segment).
+    unchanged = (frames >= last) | (ops.cast(shifts, "int32")[:, None] == 0)
     return ops.where(unchanged, frames, sources)
 
 
@@ -245,7 +246,7 @@ def augment(inputs, params, *, time_axis, freq_axis, mask_value, warp=True, mask
 # One XLA kernel for the whole transform: in graph mode TensorFlow would otherwise run the gathers,
 # the interpolation and the select as separate passes over the tensor. Shapes may be dynamic: XLA
 # compiles per concrete shape and caches.
-augment_fused = tf.function(augment, jit_compile=True, reduce_retracing=True)
+augment_fused = tf.function(augment, jit_compile=True, autograph=False)
 
 
 __all__ = [

@@ -1,0 +1,36 @@
+"""Numpy reference implementations used by the tests to check the layer cell by cell."""
+
+import numpy as np
+
+
+def band_mask(starts, widths, size):
+    """(batch, n) bands -> (batch, size) bool, the straightforward way."""
+    starts, widths = np.asarray(starts), np.asarray(widths)
+    mask = np.zeros((starts.shape[0], size), bool)
+    for b in range(starts.shape[0]):
+        for start, width in zip(starts[b], widths[b]):
+            mask[b, start : start + width] = True
+    return mask
+
+
+def reference_mask(params, n_time, n_freq):
+    """(batch, time, freq) bool: the cells SpecAugment must mask for drawn ``params``."""
+    lengths = np.asarray(params["lengths"])
+    time_mask = band_mask(params["time_starts"], params["time_widths"], n_time)
+    freq_mask = band_mask(params["freq_starts"], params["freq_widths"], n_freq)
+    valid = np.arange(n_time)[None, :] < lengths[:, None]
+    return (time_mask[:, :, None] | freq_mask[:, None, :]) & valid[:, :, None]
+
+
+def to_btfc(array, data_format):
+    """Any supported layout -> (batch, time, freq, channels)."""
+    array = np.asarray(array)
+    if array.ndim == 3:
+        return array[..., None]
+    if data_format == "channels_first":
+        return np.transpose(array, (0, 2, 3, 1))
+    return array
+
+
+def numpy_params(params):
+    return {key: (np.asarray(value) if not isinstance(value, bool) else value) for key, value in params.items()}
