@@ -54,7 +54,7 @@ def check_float(value, name, low=None, high=None, low_inclusive=True, high_inclu
 
 
 def check_mask_value(value, name="mask_value"):
-    """A finite or infinite real number, or the string ``'mean'``."""
+    """A real number (infinities allowed, NaN not), or the string ``'mean'``."""
     if isinstance(value, str):
         if value != "mean":
             raise ValueError(f"`{name}` must be a number or 'mean', got {name}={value!r}.")
@@ -63,6 +63,8 @@ def check_mask_value(value, name="mask_value"):
         raise TypeError(
             f"`{name}` must be a number or 'mean', got {name}={value!r} ({type(value).__name__})."
         )
+    if value != value:
+        raise ValueError(f"`{name}` must be a number or 'mean', not NaN; got {name}={value!r}.")
     return float(value)
 
 

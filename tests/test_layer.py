@@ -461,6 +461,7 @@ def test_masks_wider_than_the_axes_are_capped():
         (dict(data_format="NHWC"), ValueError, "data_format='NHWC'"),
         (dict(mask_value="median"), ValueError, "mask_value='median'"),
         (dict(mask_value=None), TypeError, "mask_value=None"),
+        (dict(mask_value=float("nan")), ValueError, "mask_value=nan"),
         (dict(seed="abc"), TypeError, "seed='abc'"),
         (dict(seed=1.5), TypeError, "seed=1.5"),
         (dict(fused="yes"), TypeError, "fused='yes'"),

@@ -47,9 +47,15 @@ model; every sublayer is named ``'<frontend name>_<role>'`` (``_stft``, ``_magni
 with the data formats resolved (``'default'`` -> ``keras.config.image_data_format()``), so a saved
 model keeps its layout when it is loaded under another image data format.
 
+Padded batches. A frontend is a ``keras.Sequential``, and Keras drops call arguments other than
+``training`` and ``mask`` on their way through a ``Sequential`` without a word, so
+``frontend(x, training=True, lengths=...)`` masks as if every example were full length. For
+per-example valid lengths, take the layers out (``frontend.layers``) and call the last one,
+the SpecAugment, yourself: ``frontend.layers[-1](spectrogram, training=True, lengths=lengths)``.
+
 Argument errors (an unknown data format or policy, a bad SpecAugment argument, a bad STFT size)
 raise ``ValueError`` or ``TypeError`` naming the argument when the builder is called, before any
-layer is built.
+kapre layer is made.
 """
 
 import keras

@@ -1,0 +1,323 @@
+"""The augmented kapre frontends of ``spec_augment.composed``."""
+
+import itertools
+
+import kapre
+import kapre.composed
+import keras
+import librosa
+import numpy as np
+import pytest
+
+from spec_augment import SpecAugment, composed
+from spec_augment.composed import (
+    DEFAULT,
+    get_augmented_log_frequency_spectrogram_layer,
+    get_augmented_melspectrogram_layer,
+    get_augmented_stft_magnitude_layer,
+)
+
+# kapre's reference builders pass `input_shape` to a layer, which Keras 3 warns about; ours do not.
+pytestmark = pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")
+
+FORMATS = ("channels_last", "channels_first")
+N_SAMPLES = 4096
+MASK_VALUE = -1234.5  # far outside any spectrogram here: identifies masked cells exactly
+
+# builder -> (ours, kapre's, small arguments, number of frequency bins of the output)
+BUILDERS = {
+    "stft": (
+        get_augmented_stft_magnitude_layer,
+        kapre.composed.get_stft_magnitude_layer,
+        dict(n_fft=256, hop_length=128),
+        129,
+    ),
+    "mel": (
+        get_augmented_melspectrogram_layer,
+        kapre.composed.get_melspectrogram_layer,
+        dict(n_fft=512, hop_length=128, sample_rate=16000, n_mels=32),
+        32,
+    ),
+    "log": (
+        get_augmented_log_frequency_spectrogram_layer,
+        kapre.composed.get_log_frequency_spectrogram_layer,
+        dict(n_fft=512, hop_length=128, sample_rate=22050, log_n_bins=48),
+        48,
+    ),
+}
+
+
+def waveforms(batch, n_channels, data_format, seed=0):
+    """A batch of harmonic tones plus noise, every channel different; (batch, time, ch) or (batch, ch, time)."""
+    rng = np.random.default_rng(seed)
+    time_s = np.arange(N_SAMPLES) / 16000.0
+    audio = np.empty((batch, N_SAMPLES, n_channels), "float32")
+    for b, c in itertools.product(range(batch), range(n_channels)):
+        fundamental = rng.uniform(200, 900)
+        tone = sum(np.sin(2 * np.pi * k * fundamental * time_s) / k for k in range(1, 6))
+        audio[b, :, c] = 0.05 * tone + 0.01 * rng.standard_normal(N_SAMPLES)
+    return audio if data_format == "channels_last" else np.transpose(audio, (0, 2, 1))
+
+
+def input_shape(n_channels, data_format):
+    return (N_SAMPLES, n_channels) if data_format == "channels_last" else (n_channels, N_SAMPLES)
+
+
+def to_btfc(spectrogram, data_format):
+    """(batch, ch, time, freq) -> (batch, time, freq, ch); channels_last unchanged."""
+    spectrogram = np.asarray(spectrogram)
+    return np.transpose(spectrogram, (0, 2, 3, 1)) if data_format == "channels_first" else spectrogram
+
+
+def spec_augment_of(frontend):
+    layer = frontend.layers[-1]
+    assert isinstance(layer, SpecAugment)
+    return layer
+
+
+# ------------------------------------------------------------------------------- inference equality
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+@pytest.mark.parametrize("n_channels", [1, 2])
+@pytest.mark.parametrize("input_format", FORMATS)
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_inference_equals_kapre(kind, n_channels, input_format, output_format):
+    ours, theirs, arguments, _ = BUILDERS[kind]
+    # Linear magnitude for mono, decibel for stereo: both kapre paths are covered.
+    arguments = dict(arguments, return_decibel=n_channels == 2, input_shape=input_shape(n_channels, input_format),
+                     input_data_format=input_format, output_data_format=output_format)
+    frontend = ours(**arguments, seed=0)
+    reference = theirs(**arguments)
+    x = waveforms(2, n_channels, input_format)
+
+    expected = np.asarray(reference(x))
+    assert frontend.output_shape == reference.output_shape
+    np.testing.assert_allclose(np.asarray(frontend(x)), expected, rtol=1e-7, atol=0)
+    np.testing.assert_allclose(np.asarray(frontend(x, training=False)), expected, rtol=1e-7, atol=0)
+    np.testing.assert_allclose(frontend.predict(x, verbose=0), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_default_data_formats_follow_keras_config():
+    previous = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        ours, theirs, arguments, n_bins = BUILDERS["mel"]
+        frontend = ours(**arguments, input_shape=(1, N_SAMPLES), seed=0)
+        reference = theirs(**arguments, input_shape=(1, N_SAMPLES))
+    finally:
+        keras.config.set_image_data_format(previous)
+    assert spec_augment_of(frontend).data_format == "channels_first"
+    assert frontend.output_shape == (None, 1, 29, n_bins)
+    x = waveforms(2, 1, "channels_first")
+    # Built with the resolved formats, the frontend keeps its layout after the global setting changed back.
+    np.testing.assert_allclose(np.asarray(frontend(x)), np.asarray(reference(x)), rtol=1e-7, atol=0)
+
+
+# --------------------------------------------------------------------------------- masks and axes
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+@pytest.mark.parametrize("input_format", FORMATS)
+@pytest.mark.parametrize("output_format", FORMATS)
+def test_masks_on_output_time_and_frequency_axes(kind, input_format, output_format):
+    ours, _, arguments, n_bins = BUILDERS[kind]
+    arguments = dict(arguments, return_decibel=True, input_shape=input_shape(2, input_format),
+                     input_data_format=input_format, output_data_format=output_format, mask_value=MASK_VALUE)
+    x = waveforms(4, 2, input_format)
+    frontend = ours(**arguments, freq_mask_param=n_bins // 3, n_freq_mask=2, time_mask_param=8, n_time_mask=2,
+                    seed=1)
+    clean = to_btfc(frontend(x), output_format)  # (batch, time, freq, ch)
+    augmented = to_btfc(frontend(x, training=True), output_format)
+
+    masked = augmented == MASK_VALUE
+    np.testing.assert_array_equal(augmented[~masked], clean[~masked])
+    # A frequency mask covers a whole bin (every frame, every channel); a time mask a whole frame.
+    whole_bins = masked.all(axis=(1, 3), keepdims=True)
+    whole_frames = masked.all(axis=(2, 3), keepdims=True)
+    np.testing.assert_array_equal(masked, np.broadcast_to(whole_bins | whole_frames, masked.shape))
+    assert whole_bins.any() and whole_frames.any(), "draw both kinds of mask (seeded)"
+    # Bands, not everything: no example is masked entirely.
+    assert not masked.all(axis=(1, 2, 3)).any()
+
+
+def test_time_warp_changes_the_output_only_in_training():
+    ours, theirs, arguments, _ = BUILDERS["mel"]
+    arguments = dict(arguments, return_decibel=True, input_shape=(N_SAMPLES, 1),
+                     input_data_format="channels_last", output_data_format="channels_last")
+    frontend = ours(**arguments, time_warp_param=5, n_freq_mask=0, n_time_mask=0, seed=3)
+    x = waveforms(4, 1, "channels_last")
+    clean = np.asarray(theirs(**arguments)(x))
+    np.testing.assert_allclose(np.asarray(frontend(x)), clean, rtol=1e-7, atol=0)
+    warped = np.asarray(frontend(x, training=True))
+    assert not np.array_equal(warped, clean)
+    # A warp only moves frames: every output value lies within its example's input range.
+    assert np.all(warped >= clean.min(axis=(1, 2, 3), keepdims=True) - 1e-4)
+    assert np.all(warped <= clean.max(axis=(1, 2, 3), keepdims=True) + 1e-4)
+
+
+# ------------------------------------------------------------------------------- librosa agreement
+@pytest.mark.parametrize("data_format", FORMATS)
+@pytest.mark.parametrize("return_decibel", [False, True])
+def test_melspectrogram_agrees_with_librosa(data_format, return_decibel):
+    """kapre's own comparison: librosa with center=False, power=1.0 (magnitude), power_to_db(ref=1)."""
+    sample_rate, n_fft, hop_length, n_mels, f_max, amin, dynamic_range = 22050, 512, 256, 40, 8000.0, 1e-5, 80.0
+    frontend = get_augmented_melspectrogram_layer(
+        input_shape=input_shape(1, data_format), n_fft=n_fft, hop_length=hop_length, sample_rate=sample_rate,
+        n_mels=n_mels, mel_f_max=f_max, return_decibel=return_decibel, db_amin=amin,
+        db_dynamic_range=dynamic_range, input_data_format=data_format, output_data_format=data_format, seed=0,
+    )
+    x = waveforms(1, 1, data_format)
+    ours = to_btfc(frontend.predict(x, verbose=0), data_format)[0, :, :, 0]  # (time, mel)
+
+    reference = librosa.feature.melspectrogram(
+        y=x.reshape(-1).astype("float64"), sr=sample_rate, n_fft=n_fft, hop_length=hop_length, win_length=n_fft,
+        center=False, power=1.0, n_mels=n_mels, fmin=0.0, fmax=f_max,
+    ).T
+    assert ours.shape == reference.shape
+    if return_decibel:
+        reference = librosa.power_to_db(reference, ref=1.0, amin=amin, top_db=dynamic_range)
+        np.testing.assert_allclose(ours, reference, rtol=3e-3)  # kapre's tolerance for decibels
+    else:
+        np.testing.assert_allclose(ours, reference, atol=1e-4)  # kapre's tolerance for magnitudes
+
+
+# ------------------------------------------------------------------------------ names, save, load
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_default_names_are_unique_and_prefix_the_sublayers(kind):
+    ours, _, arguments, _ = BUILDERS[kind]
+    first, second = ours(**arguments, return_decibel=True), ours(**arguments, return_decibel=True)
+    assert first.name != second.name
+    assert first.name.startswith(f"augmented_{ours.__name__[len('get_augmented_'):-len('_layer')]}")
+    for frontend in (first, second):
+        names = [layer.name for layer in frontend.layers]
+        assert all(name.startswith(frontend.name + "_") for name in names), names
+        assert names[-1] == frontend.name + "_spec_augment"
+    explicit = ours(**arguments, name="front")
+    assert explicit.name == "front" and explicit.layers[0].name == "front_stft"
+
+
+def test_save_and_load_a_model_with_two_frontends(tmp_path):
+    inputs = keras.Input((N_SAMPLES, 1))
+    common = dict(n_fft=512, hop_length=128, sample_rate=16000, return_decibel=True,
+                  input_data_format="channels_last", output_data_format="channels_last")
+    # Two frontends with default names in one model: only unique names make this possible.
+    mel = get_augmented_melspectrogram_layer(**common, n_mels=32, policy="SM", seed=0)
+    mel_again = get_augmented_melspectrogram_layer(**common, n_mels=24, mask_value=-80.0, seed=1)
+    log_frequency = get_augmented_log_frequency_spectrogram_layer(**common, log_n_bins=36, seed=2)
+    frontends = (mel, mel_again, log_frequency)
+    assert len({frontend.name for frontend in frontends}) == 3
+    pooled = [keras.layers.GlobalAveragePooling2D()(frontend(inputs)) for frontend in frontends]
+    outputs = keras.layers.Dense(4)(keras.layers.Concatenate()(pooled))
+    model = keras.Model(inputs, outputs)
+
+    x = waveforms(3, 1, "channels_last")
+    expected = model.predict(x, verbose=0)
+    path = tmp_path / "two_frontends.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+    for frontend in frontends:
+        restored = loaded.get_layer(frontend.name)
+        assert isinstance(restored, keras.Sequential)
+        assert [layer.name for layer in restored.layers] == [layer.name for layer in frontend.layers]
+        assert isinstance(restored.layers[0], kapre.STFT)
+        assert spec_augment_of(restored).get_config() == spec_augment_of(frontend).get_config()
+        # Still an augmenting frontend after loading.
+        clean = np.asarray(restored(x))
+        np.testing.assert_array_equal(clean, np.asarray(frontend(x)))
+        assert not np.array_equal(np.asarray(restored(x, training=True)), clean)
+
+
+# ------------------------------------------------------------------------------ SpecAugment arguments
+def test_builder_defaults_policy_and_explicit_arguments():
+    _, _, arguments, n_bins = BUILDERS["mel"]
+    default = spec_augment_of(get_augmented_melspectrogram_layer(**arguments))
+    assert (default.freq_mask_param, default.time_mask_param, default.mask_value) == (n_bins // 8, 20, "mean")
+    assert (default.n_freq_mask, default.n_time_mask, default.time_warp_param) == (1, 1, 0)
+
+    ld = spec_augment_of(get_augmented_melspectrogram_layer(**arguments, policy="LD"))
+    assert (ld.time_warp_param, ld.freq_mask_param, ld.n_freq_mask, ld.time_mask_param, ld.n_time_mask) == (
+        80, 27, 2, 100, 2)
+    assert ld.mask_value == "mean"
+
+    overridden = spec_augment_of(
+        get_augmented_melspectrogram_layer(**arguments, policy="sm", n_freq_mask=1, time_mask_param=None,
+                                           mask_value=-3)
+    )
+    assert (overridden.n_freq_mask, overridden.time_mask_param, overridden.mask_value) == (1, None, -3.0)
+    assert (overridden.freq_mask_param, overridden.time_mask_ratio) == (15, 0.2)  # the rest is SM's
+    assert repr(DEFAULT) == "DEFAULT"
+
+
+def test_default_mask_value_stays_inside_the_decibel_range():
+    _, _, arguments, _ = BUILDERS["mel"]
+    frontend = get_augmented_melspectrogram_layer(
+        **arguments, return_decibel=True, input_shape=(N_SAMPLES, 1), input_data_format="channels_last",
+        output_data_format="channels_last", freq_mask_param=10, n_freq_mask=2, time_mask_param=10,
+        n_time_mask=2, seed=4,
+    )
+    x = waveforms(4, 1, "channels_last")
+    clean, augmented = np.asarray(frontend(x)), np.asarray(frontend(x, training=True))
+    low, high = clean.min(axis=(1, 2, 3)), clean.max(axis=(1, 2, 3))
+    assert np.all(high < 0.0), "premise: a 0 dB fill would be out of range"
+    for b in range(len(x)):
+        masked = augmented[b] != clean[b]
+        assert masked.any()
+        fill = augmented[b][masked]
+        assert np.all((fill >= low[b]) & (fill <= high[b]))
+        np.testing.assert_allclose(fill, clean[b].mean(), rtol=1e-5)  # the example's mean
+
+
+BAD_ARGUMENTS = [
+    (dict(input_data_format="channels_middle"), ValueError, "input_data_format"),
+    (dict(output_data_format="NHWC"), ValueError, "output_data_format"),
+    (dict(output_data_format=None), ValueError, "output_data_format"),
+    (dict(policy="XL"), ValueError, "policy"),
+    (dict(freq_mask_param=-1), ValueError, "freq_mask_param"),
+    (dict(time_mask_param=2.5), TypeError, "time_mask_param"),
+    (dict(n_time_mask="2"), TypeError, "n_time_mask"),
+    (dict(mask_value="median"), ValueError, "mask_value"),
+    (dict(time_mask_ratio=0.0), ValueError, "time_mask_ratio"),
+    (dict(time_warp_param=-3), ValueError, "time_warp_param"),
+    (dict(seed=1.5), TypeError, "seed"),
+    (dict(n_fft=0), ValueError, "n_fft"),
+    (dict(hop_length=64.0), TypeError, "hop_length"),
+    (dict(return_decibel=True, db_amin=0.0), ValueError, "db_amin"),
+    (dict(name=3), TypeError, "name"),
+]
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+@pytest.mark.parametrize("bad, error, argument", BAD_ARGUMENTS, ids=[a for _, _, a in BAD_ARGUMENTS])
+def test_bad_arguments_fail_before_any_layer_is_built(kind, bad, error, argument, monkeypatch):
+    ours, _, arguments, _ = BUILDERS[kind]
+
+    def no_layers_yet(*args, **kwargs):
+        raise AssertionError("a kapre layer was built before the arguments were checked")
+
+    monkeypatch.setattr(composed, "STFT", no_layers_yet)
+    with pytest.raises(error, match=f"`{argument}`"):
+        ours(**dict(arguments, **bad))
+
+
+def test_bad_frequency_arguments_name_the_argument():
+    with pytest.raises(ValueError, match="`n_mels`"):
+        get_augmented_melspectrogram_layer(n_mels=0)
+    with pytest.raises(TypeError, match="`log_n_bins`"):
+        get_augmented_log_frequency_spectrogram_layer(log_n_bins=84.0)
+
+
+def test_padded_batches_through_the_frontend_layers():
+    """The documented recipe: run the kapre layers, then call the SpecAugment with `lengths`."""
+    _, _, arguments, _ = BUILDERS["mel"]
+    frontend = get_augmented_melspectrogram_layer(
+        **arguments, input_shape=(N_SAMPLES, 1), input_data_format="channels_last",
+        output_data_format="channels_last", time_mask_param=10, n_time_mask=3, mask_value=MASK_VALUE, seed=5,
+    )
+    spectrogram = waveforms(4, 1, "channels_last")
+    for layer in frontend.layers[:-1]:
+        spectrogram = layer(spectrogram)
+    spectrogram = np.asarray(spectrogram)
+    lengths = np.array([6, 12, 20, 29])
+    augmented = np.asarray(frontend.layers[-1](spectrogram, training=True, lengths=lengths))
+    for b, length in enumerate(lengths):
+        np.testing.assert_array_equal(augmented[b, length:], spectrogram[b, length:])  # padding untouched
+        assert (augmented[b, :length] == MASK_VALUE).any()
