@@ -35,7 +35,8 @@ class SpecAugment(keras.layers.Layer):
         fused (bool): run the (pure) warp-and-mask transform as one XLA-compiled kernel, so the
             tensor is read and written about once even in plain graph mode. XLA compiles once per
             input shape and dtype; set ``False`` where every batch has a new shape (e.g. ragged
-            ``padded_batch`` pipelines) to avoid recompiling, at about 1.5-3x the cost per call.
+            ``padded_batch`` pipelines) to avoid recompiling, at about 2x the cost per call for masks and
+            about 4x with time warp (``benchmarks/results.md``).
             The random draws are the same either way; outputs agree to float rounding.
         **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
 

@@ -1,5 +1,6 @@
 """The README is executable documentation: its commands are CI's, its Python blocks run."""
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -29,10 +30,20 @@ def test_readme_opens_with_the_install_example_and_test_commands():
     assert tests in ci.splitlines()
 
 
-def test_readme_includes_the_benchmark_results_verbatim():
-    results = (REPO / "benchmarks" / "results.md").read_text()
-    table = re.search(r"(\|.*\|\n)+", results).group(0)
-    assert table in README, "README's benchmark table must be the one benchmarks/results.md was written with"
+def load_update_readme():
+    spec = importlib.util.spec_from_file_location("update_readme", REPO / "benchmarks" / "update_readme.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("section", ["benchmark", "fsdd-study"])
+def test_readme_reports_are_the_generated_ones(section):
+    """README numbers come from the scripts' reports (copied by benchmarks/update_readme.py)."""
+    update_readme = load_update_readme()
+    report = update_readme.SECTIONS[section].read_text()
+    assert re.search(r"\| .* \|", report), "the report has a table"
+    assert update_readme.as_subsection(report) in README, f"run python benchmarks/update_readme.py ({section})"
 
 
 def test_readme_has_python_examples():
