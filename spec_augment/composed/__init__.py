@@ -210,6 +210,37 @@ def _assemble(name, input_shape, stft_arguments, filterbank, return_decibel, dec
     return keras.Sequential(layers, name=name)
 
 
+_SPEC_AUGMENT_ARGUMENTS = (
+    "freq_mask_param", "time_mask_param", "n_freq_mask", "n_time_mask", "mask_value",
+    "time_warp_param", "time_mask_ratio", "time_masks_per_frame",
+)
+_STFT_ARGUMENTS = ("n_fft", "win_length", "hop_length", "window_name", "pad_begin", "pad_end")
+
+
+def _build_frontend(default_name, arguments, n_bins, filterbank=None):
+    """Check a builder's ``arguments`` (its own, by name), then assemble its frontend."""
+    name, input_format, output_format = _prepare(
+        arguments["name"], default_name, arguments["input_data_format"], arguments["output_data_format"],
+        arguments["n_fft"], arguments["win_length"], arguments["hop_length"], arguments["return_decibel"],
+        arguments["db_amin"], arguments["db_ref_value"], arguments["db_dynamic_range"],
+    )
+    spec_augment = _make_spec_augment(
+        name, n_bins, output_format, arguments["policy"], arguments["seed"],
+        {key: arguments[key] for key in _SPEC_AUGMENT_ARGUMENTS},
+    )
+    return _assemble(
+        name,
+        arguments["input_shape"],
+        {key: arguments[key] for key in _STFT_ARGUMENTS},
+        filterbank,
+        arguments["return_decibel"],
+        dict(ref_value=arguments["db_ref_value"], amin=arguments["db_amin"], dynamic_range=arguments["db_dynamic_range"]),
+        spec_augment,
+        input_format,
+        output_format,
+    )
+
+
 # --------------------------------------------------------------------------------------- builders
 @_document("augmented_stft_magnitude")
 def get_augmented_stft_magnitude_layer(
@@ -279,28 +310,7 @@ def get_augmented_stft_magnitude_layer(
             # output (batch, ch=1, n_frame=5, n_freq=513); masks of up to 64 bins and 20 frames
             # when training, filled with each example's mean
     """
-    name, input_format, output_format = _prepare(
-        name, "augmented_stft_magnitude", input_data_format, output_data_format, n_fft, win_length, hop_length,
-        return_decibel, db_amin, db_ref_value, db_dynamic_range,
-    )
-    spec_augment = _make_spec_augment(
-        name, n_fft // 2 + 1, output_format, policy, seed,
-        dict(freq_mask_param=freq_mask_param, time_mask_param=time_mask_param, n_freq_mask=n_freq_mask,
-             n_time_mask=n_time_mask, mask_value=mask_value, time_warp_param=time_warp_param,
-             time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame),
-    )
-    return _assemble(
-        name,
-        input_shape,
-        dict(n_fft=n_fft, win_length=win_length, hop_length=hop_length, window_name=window_name,
-             pad_begin=pad_begin, pad_end=pad_end),
-        None,
-        return_decibel,
-        dict(ref_value=db_ref_value, amin=db_amin, dynamic_range=db_dynamic_range),
-        spec_augment,
-        input_format,
-        output_format,
-    )
+    return _build_frontend("augmented_stft_magnitude", locals(), n_bins=n_fft // 2 + 1)
 
 
 @_document("augmented_melspectrogram")
@@ -387,17 +397,7 @@ def get_augmented_melspectrogram_layer(
                 keras.layers.Dense(10, activation='softmax'),
             ])
     """
-    name, input_format, output_format = _prepare(
-        name, "augmented_melspectrogram", input_data_format, output_data_format, n_fft, win_length, hop_length,
-        return_decibel, db_amin, db_ref_value, db_dynamic_range,
-    )
     backend.check_int(n_mels, "n_mels", minimum=1)
-    spec_augment = _make_spec_augment(
-        name, n_mels, output_format, policy, seed,
-        dict(freq_mask_param=freq_mask_param, time_mask_param=time_mask_param, n_freq_mask=n_freq_mask,
-             n_time_mask=n_time_mask, mask_value=mask_value, time_warp_param=time_warp_param,
-             time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame),
-    )
     mel_kwargs = {
         "sample_rate": sample_rate,
         "n_freq": n_fft // 2 + 1,
@@ -407,18 +407,7 @@ def get_augmented_melspectrogram_layer(
         "htk": mel_htk,
         "norm": mel_norm,
     }
-    return _assemble(
-        name,
-        input_shape,
-        dict(n_fft=n_fft, win_length=win_length, hop_length=hop_length, window_name=window_name,
-             pad_begin=pad_begin, pad_end=pad_end),
-        ("mel", mel_kwargs),
-        return_decibel,
-        dict(ref_value=db_ref_value, amin=db_amin, dynamic_range=db_dynamic_range),
-        spec_augment,
-        input_format,
-        output_format,
-    )
+    return _build_frontend("augmented_melspectrogram", locals(), n_bins=n_mels, filterbank=("mel", mel_kwargs))
 
 
 @_document("augmented_log_frequency_spectrogram")
@@ -499,17 +488,7 @@ def get_augmented_log_frequency_spectrogram_layer(
             model = keras.Sequential([log_frequency])
             # output (batch, n_frame=5, n_bins=84, ch=2); two masks of up to 12 bins, filled with -80.0
     """
-    name, input_format, output_format = _prepare(
-        name, "augmented_log_frequency_spectrogram", input_data_format, output_data_format, n_fft, win_length,
-        hop_length, return_decibel, db_amin, db_ref_value, db_dynamic_range,
-    )
     backend.check_int(log_n_bins, "log_n_bins", minimum=1)
-    spec_augment = _make_spec_augment(
-        name, log_n_bins, output_format, policy, seed,
-        dict(freq_mask_param=freq_mask_param, time_mask_param=time_mask_param, n_freq_mask=n_freq_mask,
-             n_time_mask=n_time_mask, mask_value=mask_value, time_warp_param=time_warp_param,
-             time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame),
-    )
     log_kwargs = {
         "sample_rate": sample_rate,
         "n_freq": n_fft // 2 + 1,
@@ -518,15 +497,6 @@ def get_augmented_log_frequency_spectrogram_layer(
         "f_min": log_f_min,
         "spread": log_spread,
     }
-    return _assemble(
-        name,
-        input_shape,
-        dict(n_fft=n_fft, win_length=win_length, hop_length=hop_length, window_name=window_name,
-             pad_begin=pad_begin, pad_end=pad_end),
-        ("log", log_kwargs),
-        return_decibel,
-        dict(ref_value=db_ref_value, amin=db_amin, dynamic_range=db_dynamic_range),
-        spec_augment,
-        input_format,
-        output_format,
+    return _build_frontend(
+        "augmented_log_frequency_spectrogram", locals(), n_bins=log_n_bins, filterbank=("log", log_kwargs)
     )
