@@ -1,6 +1,7 @@
 """The SpecAugment Keras layer."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from . import backend, functional
@@ -141,7 +142,7 @@ class SpecAugment(keras.layers.Layer):
         n_freq_mask, n_time_mask = self.n_freq_mask, self.n_time_mask
         n_draws = 2 * n_freq_mask + 2 * n_time_mask + (2 if self.time_warp_param else 0)
         # One random op per call; float64 keeps floor(u * n) unbiased and exact for any realistic n.
-        draws = keras.random.uniform((batch, n_draws), dtype="float64", seed=self.seed_generator)
+        draws = self._uniform((batch, n_draws))
         f0, t0, w0 = 0, 2 * n_freq_mask, 2 * n_freq_mask + 2 * n_time_mask
         # `padded` records whether the caller gave lengths, so unpadded batches skip the masked mean.
         params = {"lengths": lengths, "padded": lengths_given}
@@ -175,6 +176,17 @@ class SpecAugment(keras.layers.Layer):
         params["warp_anchors"] = ops.where(can_warp, ops.minimum(anchors, lengths - warp - 1), 0)
         params["warp_shifts"] = ops.where(can_warp, ops.clip(shifts, -warp, warp), 0)
         return params
+
+    def _uniform(self, shape):
+        """Uniform [0, 1) float64 draws from the layer's seed generator, distinct on every replica."""
+        replica_context = tf.distribute.get_replica_context()
+        if not tf.distribute.has_strategy() or replica_context is None:
+            return keras.random.uniform(shape, dtype="float64", seed=self.seed_generator)
+        # Under a tf.distribute strategy every replica reads the same generator state, so Keras'
+        # draw would give the examples of each replica the masks of the other replicas' examples.
+        seed = tf.cast(tf.math.floormod(self.seed_generator.next(), tf.int32.max - 1), "int32")
+        seed = tf.random.experimental.stateless_fold_in(seed, replica_context.replica_id_in_sync_group)
+        return tf.random.stateless_uniform(shape, seed=seed, dtype="float64")
 
     def _check_lengths(self, lengths, batch, n_time):
         if lengths is None:
