@@ -8,7 +8,8 @@ from . import backend, functional
 from .augmentation import SpecAugment
 from .policies import POLICIES
 from . import composed
+from .tflite import to_tflite
 
 __version__ = "1.0.0"
 
-__all__ = ["SpecAugment", "POLICIES", "functional", "backend", "composed", "__version__"]
+__all__ = ["SpecAugment", "POLICIES", "functional", "backend", "composed", "to_tflite", "__version__"]

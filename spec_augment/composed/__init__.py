@@ -72,6 +72,10 @@ __all__ = [
     "get_augmented_log_frequency_spectrogram_layer",
 ]
 
+# kapre's DSP runs in float32 whatever the global policy: tf.signal's FFT has no float16 kernel, so
+# under mixed_float16 the frontend computes in float32 and the layers after it cast as usual.
+_DSP_DTYPE = "float32"
+
 # Builder defaults that are not functions of the frontend (see the module docstring).
 BUILDER_TIME_MASK_PARAM = 20
 BUILDER_MASK_VALUE = "mean"
@@ -191,9 +195,15 @@ def _assemble(name, input_shape, stft_arguments, filterbank, return_decibel, dec
         # An Input layer instead of kapre's `input_shape=` kwarg, which Keras 3 warns about.
         layers.append(keras.Input(shape=tuple(input_shape), name=f"{name}_waveform"))
     layers.append(
-        STFT(**stft_arguments, input_data_format=input_format, output_data_format=output_format, name=f"{name}_stft")
+        STFT(
+            **stft_arguments,
+            input_data_format=input_format,
+            output_data_format=output_format,
+            name=f"{name}_stft",
+            dtype=_DSP_DTYPE,
+        )
     )
-    layers.append(Magnitude(name=f"{name}_magnitude"))
+    layers.append(Magnitude(name=f"{name}_magnitude", dtype=_DSP_DTYPE))
     if filterbank is not None:
         filterbank_type, filterbank_kwargs = filterbank
         layers.append(
@@ -202,10 +212,11 @@ def _assemble(name, input_shape, stft_arguments, filterbank, return_decibel, dec
                 filterbank_kwargs=filterbank_kwargs,
                 data_format=output_format,
                 name=f"{name}_filterbank",
+                dtype=_DSP_DTYPE,
             )
         )
     if return_decibel:
-        layers.append(MagnitudeToDecibel(**decibel_arguments, name=f"{name}_decibel"))
+        layers.append(MagnitudeToDecibel(**decibel_arguments, name=f"{name}_decibel", dtype=_DSP_DTYPE))
     layers.append(spec_augment)
     return keras.Sequential(layers, name=name)
 
