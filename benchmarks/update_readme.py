@@ -3,7 +3,7 @@
     python benchmarks/update_readme.py
 
 replaces the text between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` in README.md with the
-report of each section below (its top-level title dropped, its headings moved two levels down).
+report of each section below (its top-level title dropped, its other headings moved one level down).
 """
 
 import pathlib
@@ -20,7 +20,7 @@ def as_subsection(report):
     lines = report.strip().splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
-    return "\n".join("##" + line if line.startswith("#") else line for line in lines).strip()
+    return "\n".join("#" + line if line.startswith("#") else line for line in lines).strip()
 
 
 def main():
