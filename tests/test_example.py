@@ -53,8 +53,7 @@ def run_script(out_dir, env_changes, *arguments):
 @pytest.fixture(scope="module")
 def script_runs(tmp_path_factory):
     """Both runs at once (2 cores): the trumpet from ../shared, and the fallback with a dead network."""
-    if not SHARED_LIBROSA_DATA.is_dir():
-        pytest.skip(f"no offline librosa data at {SHARED_LIBROSA_DATA}")
+    have_trumpet = SHARED_LIBROSA_DATA.is_dir()
     trumpet_dir, fallback_dir = tmp_path_factory.mktemp("trumpet"), tmp_path_factory.mktemp("fallback")
     empty_cache = tmp_path_factory.mktemp("empty_librosa_cache")
     # Unset LIBROSA_DATA_DIR: the script must find ../shared/data/librosa by itself.
@@ -65,12 +64,17 @@ def script_runs(tmp_path_factory):
     fallback_env = {"LIBROSA_DATA_DIR": str(empty_cache), "HTTPS_PROXY": dead_proxy, "HTTP_PROXY": dead_proxy,
                     "https_proxy": dead_proxy, "http_proxy": dead_proxy, "NO_PROXY": None, "no_proxy": None}
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        trumpet = pool.submit(run_script, trumpet_dir, trumpet_env, "--no-download")
+        trumpet = pool.submit(run_script, trumpet_dir, trumpet_env, "--no-download") if have_trumpet else None
         fallback = pool.submit(run_script, fallback_dir, fallback_env)
-        return {"trumpet": (trumpet.result(), trumpet_dir), "fallback": (fallback.result(), fallback_dir)}
+        return {
+            "trumpet": (trumpet.result(), trumpet_dir) if have_trumpet else None,
+            "fallback": (fallback.result(), fallback_dir),
+        }
 
 
 def test_trumpet_example_writes_the_pictures(script_runs):
+    if script_runs["trumpet"] is None:
+        pytest.skip(f"no offline librosa data at {SHARED_LIBROSA_DATA} (the fallback test still runs)")
     result, out_dir = script_runs["trumpet"]
     assert result.returncode == 0, result.stderr[-3000:]
     assert FALLBACK_LINE not in result.stdout
