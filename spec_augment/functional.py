@@ -65,7 +65,7 @@ def bands_to_mask(starts, widths, size):
     return ops.any((positions >= starts) & (positions < ends), axis=1)
 
 
-def mask_codes(time_mask, freq_mask, valid_frames=None):
+def mask_codes(time_mask, freq_mask, valid=None):
     """Small per-axis codes whose broadcast comparison ``time_code < freq_code`` is the full mask.
 
     The cell ``(t, f)`` is masked when frame ``t`` is valid and is covered by a time mask or bin ``f``
@@ -78,8 +78,8 @@ def mask_codes(time_mask, freq_mask, valid_frames=None):
     """
     # time: 0 = masked, 1 = valid and unmasked, 2 = padding (never masked)
     time_code = ops.where(time_mask, 0, 1)
-    if valid_frames is not None:
-        time_code = ops.where(valid_frames, time_code, 2)
+    if valid is not None:
+        time_code = ops.where(valid, time_code, 2)
     # freq: 2 = masked (beats any valid frame), 1 = unmasked (beats only time-masked frames)
     freq_code = ops.where(freq_mask, 2, 1)
     return ops.cast(time_code, "int8"), ops.cast(freq_code, "int8")
@@ -195,6 +195,11 @@ def _per_example_shape(tensor, rank, axes):
     return tuple(target)
 
 
+def valid_frames(lengths, n_frames):
+    """``(batch, n_frames)`` bool: frame ``t`` of example ``b`` is one of its ``lengths[b]`` valid frames."""
+    return ops.arange(n_frames, dtype="int32")[None, :] < ops.cast(lengths, "int32")[:, None]
+
+
 def masked_mean(inputs, lengths, time_axis):
     """Per-example mean over the valid frames (all frequencies and channels), as float32 ``(batch,)``."""
     rank = len(inputs.shape)
@@ -203,7 +208,7 @@ def masked_mean(inputs, lengths, time_axis):
     if lengths is None:
         return ops.mean(values, axis=reduce_axes)
     n_frames = ops.shape(inputs)[time_axis]
-    valid = ops.arange(n_frames, dtype="int32")[None, :] < ops.cast(lengths, "int32")[:, None]
+    valid = valid_frames(lengths, n_frames)
     valid = ops.reshape(valid, _per_example_shape(valid, rank, (time_axis,)))
     total = ops.sum(ops.where(valid, values, 0.0), axis=reduce_axes)
     cells_per_frame = ops.cast(ops.prod(ops.shape(inputs)[1:]), "float32") / ops.cast(n_frames, "float32")
@@ -238,8 +243,7 @@ def augment(inputs, params, *, time_axis, freq_axis, mask_value, warp=True, mask
         return outputs
     time_mask = bands_to_mask(params["time_starts"], params["time_widths"], n_time)
     freq_mask = bands_to_mask(params["freq_starts"], params["freq_widths"], n_freq)
-    valid = ops.arange(n_time, dtype="int32")[None, :] < ops.cast(lengths, "int32")[:, None]
-    time_code, freq_code = mask_codes(time_mask, freq_mask, valid)
+    time_code, freq_code = mask_codes(time_mask, freq_mask, valid_frames(lengths, n_time))
     return apply_masks(outputs, time_code, freq_code, mask_value, time_axis, freq_axis)
 
 
@@ -260,5 +264,6 @@ __all__ = [
     "sample_bands",
     "spectrogram_axes",
     "time_warp",
+    "valid_frames",
     "warp_source_positions",
 ]
