@@ -2,14 +2,34 @@
 
 >>> from spec_augment import SpecAugment
 >>> layer = SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, mask_value=-100)
+>>> layer.n_freq_mask
+5
 """
 
-from . import backend, functional
+import importlib
+import warnings
+
+from . import functional
 from .augmentation import SpecAugment
 from .policies import POLICIES
-from . import composed
-from .tflite import to_tflite
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
-__all__ = ["SpecAugment", "POLICIES", "functional", "backend", "composed", "to_tflite", "__version__"]
+__all__ = ["SpecAugment", "POLICIES", "functional", "composed", "to_tflite", "__version__"]
+
+
+def __getattr__(name):
+    # kapre (and with it TensorFlow) is imported only when a TensorFlow-only feature is used.
+    if name == "composed":
+        return importlib.import_module(".composed", __name__)
+    if name == "to_tflite":
+        return importlib.import_module(".tflite", __name__).to_tflite
+    if name == "backend":
+        warnings.warn(
+            "`spec_augment.backend` was renamed; its argument checks are private now "
+            "(`spec_augment._validation`). It will be removed in 2.0.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return importlib.import_module("._validation", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

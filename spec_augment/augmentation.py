@@ -1,11 +1,19 @@
 """The SpecAugment Keras layer."""
 
+from __future__ import annotations
+
+from typing import Any, Dict, Optional
+
 import keras
-import tensorflow as tf
+import numpy as np
 from keras import ops
 
-from . import backend, functional
+from . import _backend_ops, functional
+from . import _validation as validation
 from .policies import policy_arguments
+
+# More masks of one kind than this cover every bin many times over, and the work grows with the count.
+MAX_MASKS = 4096
 
 
 @keras.saving.register_keras_serializable(package="spec_augment")
@@ -88,21 +96,25 @@ class SpecAugment(keras.layers.Layer):
         # Masking works in any float dtype; autocasting would turn float16/bfloat16 into float32.
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
-        self.freq_mask_param = backend.check_int(freq_mask_param, "freq_mask_param")
-        self.time_mask_param = backend.check_int(time_mask_param, "time_mask_param", allow_none=True)
-        self.n_freq_mask = backend.check_int(n_freq_mask, "n_freq_mask")
-        self.n_time_mask = backend.check_int(n_time_mask, "n_time_mask")
-        self.mask_value = backend.check_mask_value(mask_value)
-        self.time_warp_param = backend.check_int(time_warp_param, "time_warp_param")
-        self.time_mask_ratio = backend.check_float(time_mask_ratio, "time_mask_ratio", 0.0, 1.0, low_inclusive=False)
-        self.time_masks_per_frame = backend.check_float(time_masks_per_frame, "time_masks_per_frame", 0.0)
-        backend.resolve_data_format(data_format)
-        self.data_format = data_format
-        self.seed = backend.check_seed(seed)
+        self.freq_mask_param = validation.check_int(freq_mask_param, "freq_mask_param")
+        self.time_mask_param = validation.check_int(time_mask_param, "time_mask_param", allow_none=True)
+        self.n_freq_mask = validation.check_int(n_freq_mask, "n_freq_mask", maximum=MAX_MASKS)
+        self.n_time_mask = validation.check_int(n_time_mask, "n_time_mask", maximum=MAX_MASKS)
+        self.mask_value = validation.check_mask_value(mask_value)
+        self.time_warp_param = validation.check_int(time_warp_param, "time_warp_param")
+        self.time_mask_ratio = validation.check_float(time_mask_ratio, "time_mask_ratio", 0.0, 1.0, low_inclusive=False)
+        self.time_masks_per_frame = validation.check_float(time_masks_per_frame, "time_masks_per_frame", 0.0, 1.0)
+        # Stored resolved: a model saved under channels_last keeps its layout wherever it is loaded.
+        self.data_format = validation.resolve_data_format(data_format)
+        self.seed = validation.check_seed(seed)
+        self.fused = validation.check_bool(fused, "fused")
+        # floor(p * tau) and floor(p_M * tau) in exact integer arithmetic (0.29 * 100 = 28.999...).
+        self._time_mask_ratio = functional.as_ratio(self.time_mask_ratio)
+        self._time_masks_per_frame = functional.as_ratio(self.time_masks_per_frame)
+        # The Keras generator holds the state on every backend (same weights in a .keras file);
+        # TensorFlow draws from a Philox generator whose read-and-advance is atomic.
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        if not isinstance(fused, bool):
-            raise TypeError(f"`fused` must be True or False, got fused={fused!r}.")
-        self.fused = fused
+        self._tf_generator = _backend_ops.make_tf_generator(self.seed)
         self.supports_jit = True
 
     @classmethod
@@ -116,7 +128,7 @@ class SpecAugment(keras.layers.Layer):
 
     # ------------------------------------------------------------------ shapes
     def _axes(self, rank):
-        return functional.spectrogram_axes(rank, backend.resolve_data_format(self.data_format))
+        return functional.spectrogram_axes(rank, self.data_format)
 
     def build(self, input_shape):
         self._axes(len(input_shape))
@@ -126,12 +138,12 @@ class SpecAugment(keras.layers.Layer):
         return input_shape
 
     # ------------------------------------------------------------------ randomness
-    def get_random_transformation(self, inputs, lengths=None):
-        """Draw every random parameter of one call, per example, from the layer's seed generator.
+    def get_random_transformation(self, inputs: Any, lengths: Any = None) -> Dict[str, Any]:
+        """Draw every random parameter of one call, per example, from the layer's random state.
 
         Returns a dict of small tensors: ``lengths`` (batch,), ``freq_starts``/``freq_widths``
         (batch, mF), ``time_starts``/``time_widths`` (batch, mT), ``warp_anchors``/``warp_shifts``
-        (batch,).
+        (batch,), and the Python bool ``padded`` (whether ``lengths`` was given).
         """
         time_axis, freq_axis = self._axes(len(inputs.shape))
         shape = ops.shape(inputs)
@@ -141,19 +153,18 @@ class SpecAugment(keras.layers.Layer):
 
         n_freq_mask, n_time_mask = self.n_freq_mask, self.n_time_mask
         n_draws = 2 * n_freq_mask + 2 * n_time_mask + (2 if self.time_warp_param else 0)
-        # One random op per call; float64 keeps floor(u * n) unbiased and exact for any realistic n.
-        draws = self._uniform((batch, n_draws))
+        # One random op per call.
+        draws = _backend_ops.uniform((batch, n_draws), self.seed_generator, self._tf_generator)
         f0, t0, w0 = 0, 2 * n_freq_mask, 2 * n_freq_mask + 2 * n_time_mask
         # `padded` records whether the caller gave lengths, so unpadded batches skip the masked mean.
         params = {"lengths": lengths, "padded": lengths_given}
 
-        max_f = ops.minimum(self.freq_mask_param, n_freq)
+        max_f = ops.minimum(n_freq, self.freq_mask_param)
         params["freq_starts"], params["freq_widths"] = functional.sample_bands(
             draws[:, f0 : f0 + n_freq_mask], draws[:, f0 + n_freq_mask : t0], max_f, n_freq
         )
 
-        tau = ops.cast(lengths, "float64")
-        max_t = ops.cast(ops.floor(self.time_mask_ratio * tau), "int32")
+        max_t = functional.floor_ratio(lengths, self._time_mask_ratio)
         if self.time_mask_param is not None:
             max_t = ops.minimum(max_t, self.time_mask_param)
         max_t = ops.minimum(max_t, lengths)[:, None]
@@ -162,55 +173,58 @@ class SpecAugment(keras.layers.Layer):
         )
         if self.time_masks_per_frame > 0:
             # Adaptive multiplicity: masks past min(mT, floor(p_M * tau)) get width 0.
-            n_masks = ops.cast(ops.floor(self.time_masks_per_frame * tau), "int32")[:, None]
+            n_masks = functional.floor_ratio(lengths, self._time_masks_per_frame)[:, None]
             time_widths = ops.where(ops.arange(n_time_mask, dtype="int32")[None, :] < n_masks, time_widths, 0)
         params["time_starts"], params["time_widths"] = time_starts, time_widths
 
-        warp = self.time_warp_param
-        if warp == 0:
+        if self.time_warp_param == 0:
             return params
+        # W beyond the axis warps nothing either way; capping it first keeps 2 * W inside int32.
+        warp = ops.minimum(ops.cast(n_time, "int32"), self.time_warp_param)
         can_warp = lengths > 2 * warp
-        anchor_room = ops.cast(ops.maximum(lengths - 2 * warp, 1), "float64")
+        draw_dtype = draws.dtype
+        anchor_room = ops.cast(ops.maximum(lengths - 2 * warp, 1), draw_dtype)
         anchors = warp + ops.cast(ops.floor(draws[:, w0] * anchor_room), "int32")
-        shifts = ops.cast(ops.floor(draws[:, w0 + 1] * (2 * warp + 1)), "int32") - warp
+        shifts = ops.cast(ops.floor(draws[:, w0 + 1] * ops.cast(2 * warp + 1, draw_dtype)), "int32") - warp
         params["warp_anchors"] = ops.where(can_warp, ops.minimum(anchors, lengths - warp - 1), 0)
         params["warp_shifts"] = ops.where(can_warp, ops.clip(shifts, -warp, warp), 0)
         return params
 
-    def _uniform(self, shape):
-        """Uniform [0, 1) float64 draws from the layer's seed generator, distinct on every replica."""
-        replica_context = tf.distribute.get_replica_context()
-        if not tf.distribute.has_strategy() or replica_context is None:
-            return keras.random.uniform(shape, dtype="float64", seed=self.seed_generator)
-        # Under a tf.distribute strategy every replica reads the same generator state, so Keras'
-        # draw would give the examples of each replica the masks of the other replicas' examples.
-        seed = tf.cast(tf.math.floormod(self.seed_generator.next(), tf.int32.max - 1), "int32")
-        seed = tf.random.experimental.stateless_fold_in(seed, replica_context.replica_id_in_sync_group)
-        return tf.random.stateless_uniform(shape, seed=seed, dtype="float64")
-
-    def _check_lengths(self, lengths, batch, n_time):
+    def _check_lengths(self, lengths: Any, batch: Any, n_time: Any) -> Any:
         if lengths is None:
             return ops.full((batch,), n_time, dtype="int32")
-        lengths = ops.convert_to_tensor(lengths)
-        if len(lengths.shape) != 1:
+        if isinstance(lengths, (list, tuple, int, float, np.ndarray, np.generic)):
+            array = np.asarray(lengths)
+            self._check_lengths_shape_and_dtype(array.shape, array.dtype, batch)
+            # Clip while still wide: an int64 2**32 + 3 must not wrap to 3 in int32.
+            lengths = np.clip(array, 0, validation.INT32_MAX).astype("int32")
+        else:
+            self._check_lengths_shape_and_dtype(tuple(lengths.shape), lengths.dtype, batch)
+            lengths = ops.clip(lengths, 0, validation.INT32_MAX)
+        lengths = ops.cast(ops.minimum(ops.cast(lengths, "int32"), ops.cast(n_time, "int32")), "int32")
+        return _backend_ops.check_batch_size(lengths, batch)
+
+    @staticmethod
+    def _check_lengths_shape_and_dtype(shape: tuple, dtype: Any, batch: Any) -> None:
+        if len(shape) != 1:
             raise ValueError(
                 f"`lengths` must have shape (batch,), one number of valid frames per example; "
-                f"got shape {tuple(lengths.shape)}."
+                f"got lengths of shape {tuple(shape)}."
             )
-        if isinstance(batch, int) and lengths.shape[0] is not None and lengths.shape[0] != batch:
+        if isinstance(batch, int) and shape[0] is not None and shape[0] != batch:
             raise ValueError(
                 f"`lengths` must have one entry per example: the batch has {batch}, "
-                f"`lengths` has shape {tuple(lengths.shape)}."
+                f"`lengths` has shape {tuple(shape)}."
             )
-        if "int" not in str(lengths.dtype):
-            raise TypeError(f"`lengths` must be an integer tensor, got dtype {lengths.dtype}.")
-        return ops.clip(ops.cast(lengths, "int32"), 0, n_time)
+        if "int" not in str(dtype):
+            raise TypeError(f"`lengths` must be an integer tensor, got lengths of dtype {dtype}.")
 
     # ------------------------------------------------------------------ application
     def transform(self, inputs, params):
         """Apply drawn parameters (from :meth:`get_random_transformation`) to ``inputs``; pure."""
         time_axis, freq_axis = self._axes(len(inputs.shape))
-        augment = functional.augment_fused if self.fused else functional.augment
+        fused = self.fused and _backend_ops.fused_pays(inputs, time_axis, freq_axis)
+        augment = functional.augment_fused if fused else functional.augment
         return augment(
             inputs,
             params,

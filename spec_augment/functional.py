@@ -13,8 +13,18 @@ Layouts. ``time_axis`` and ``freq_axis`` locate the axes of a spectrogram batch:
 Every per-example mask or warp is shared by all channels of that example.
 """
 
-import tensorflow as tf
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Optional, Tuple
+
 from keras import ops
+
+from . import _backend_ops
+
+# Denominator bound of the rational form of p and p_M: every decimal with up to four digits is exact,
+# and r * numerator < denominator**2 < 2**31 keeps floor(p * tau) exact in int32.
+MAX_DENOMINATOR = 46340
 
 
 def spectrogram_axes(rank, data_format):
@@ -163,7 +173,7 @@ def warp_source_positions(anchors, shifts, lengths, n_frames):
     return ops.where(unchanged, frames, sources)
 
 
-def time_warp(inputs, sources, time_axis):
+def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
     """Resample ``inputs`` along time at the per-example positions ``sources`` (linear interpolation).
 
     Args:
@@ -171,19 +181,32 @@ def time_warp(inputs, sources, time_axis):
         sources: float32 ``(batch, time)`` from :func:`warp_source_positions`.
         time_axis: 1 or 2 (see :func:`spectrogram_axes`).
 
-    Frames whose source position is an integer are copied bit-exactly.
+    Frames whose source position is an integer are copied bit-exactly, infinities and NaN included.
+    A frame between two source frames is ``(1 - a) * below + a * above``, computed in float32 for
+    16-bit inputs: it is NaN only if a neighbour is NaN (or the two are infinities of opposite signs),
+    an infinite neighbour gives an infinite result, and no difference of large values can overflow.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[0.0, 10.0, -np.inf, 30.0]], "float32")[:, :, None]  # (batch, time, freq)
+        >>> y = time_warp(x, np.array([[0.0, 0.5, 2.0, 2.5]], "float32"), time_axis=1)
+        >>> np.asarray(y)[0, :, 0].tolist()
+        [0.0, 5.0, -inf, -inf]
     """
     n_frames = ops.shape(inputs)[time_axis]
+    sources = ops.convert_to_tensor(sources, "float32")
     lower = ops.floor(sources)
     fraction = sources - lower
     lower = ops.clip(ops.cast(lower, "int32"), 0, n_frames - 1)
     upper = ops.minimum(lower + 1, n_frames - 1)
-    # batch_dims=1 gathers whole (freq[, channels]) rows per example: no full-size index tensor.
-    below = tf.gather(inputs, lower, axis=time_axis, batch_dims=1)
-    above = tf.gather(inputs, upper, axis=time_axis, batch_dims=1)
+    below = _backend_ops.gather_frames(inputs, lower, time_axis)
+    above = _backend_ops.gather_frames(inputs, upper, time_axis)
     rank = len(inputs.shape)
-    fraction = ops.reshape(ops.cast(fraction, inputs.dtype), _per_example_shape(fraction, rank, (time_axis,)))
-    return below + fraction * (above - below)
+    compute_dtype = "float32" if str(inputs.dtype) in ("float16", "bfloat16") else inputs.dtype
+    fraction = ops.reshape(ops.cast(fraction, compute_dtype), _per_example_shape(fraction, rank, (time_axis,)))
+    # No `above - below`: it is NaN for an infinite `below` and overflows for large mixed signs.
+    mixed = (1.0 - fraction) * ops.cast(below, compute_dtype) + fraction * ops.cast(above, compute_dtype)
+    return ops.where(fraction == 0.0, below, ops.cast(mixed, inputs.dtype))
 
 
 def _per_example_shape(tensor, rank, axes):
@@ -200,20 +223,71 @@ def valid_frames(lengths, n_frames):
     return ops.arange(n_frames, dtype="int32")[None, :] < ops.cast(lengths, "int32")[:, None]
 
 
-def masked_mean(inputs, lengths, time_axis):
-    """Per-example mean over the valid frames (all frequencies and channels), as float32 ``(batch,)``."""
+def masked_mean(inputs: Any, lengths: Optional[Any], time_axis: int) -> Any:
+    """Per-example mean of the finite cells of the valid frames (all frequencies and channels), ``(batch,)``.
+
+    Computed in float64 for float64 inputs and in float32 otherwise. Infinite and NaN cells are left
+    out (a log spectrogram of silence holds ``-inf``); an example without a finite cell gets 0.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.array([[1.0, 3.0, -np.inf, 100.0]], "float32")[:, :, None]
+        >>> np.asarray(masked_mean(x, np.array([3]), time_axis=1)).tolist()  # frame 3 is padding
+        [2.0]
+    """
     rank = len(inputs.shape)
-    values = ops.cast(inputs, "float32")
+    dtype = "float64" if str(inputs.dtype) == "float64" else "float32"
+    values = ops.cast(inputs, dtype)
     reduce_axes = tuple(range(1, rank))
-    if lengths is None:
-        return ops.mean(values, axis=reduce_axes)
     n_frames = ops.shape(inputs)[time_axis]
-    valid = valid_frames(lengths, n_frames)
-    valid = ops.reshape(valid, _per_example_shape(valid, rank, (time_axis,)))
-    total = ops.sum(ops.where(valid, values, 0.0), axis=reduce_axes)
-    cells_per_frame = ops.cast(ops.prod(ops.shape(inputs)[1:]), "float32") / ops.cast(n_frames, "float32")
-    count = ops.cast(lengths, "float32") * cells_per_frame
-    return total / ops.maximum(count, 1.0)
+    cells_per_frame = ops.cast(ops.prod(ops.shape(inputs)[1:]), dtype) / ops.cast(n_frames, dtype)
+    if lengths is None:
+        valid = None
+        count = ops.cast(n_frames, dtype) * cells_per_frame * ops.ones((ops.shape(inputs)[0],), dtype)
+        total = ops.sum(values, axis=reduce_axes)
+    else:
+        valid = valid_frames(lengths, n_frames)
+        valid = ops.reshape(valid, _per_example_shape(valid, rank, (time_axis,)))
+        count = ops.cast(lengths, dtype) * cells_per_frame
+        total = ops.sum(ops.where(valid, values, 0.0), axis=reduce_axes)
+
+    def finite_only():
+        # Rare: only when some cell is inf or NaN. Costs two more passes.
+        keep = ops.isfinite(values) if valid is None else ops.isfinite(values) & valid
+        finite_total = ops.sum(ops.where(keep, values, 0.0), axis=reduce_axes)
+        finite_count = ops.sum(ops.cast(keep, dtype), axis=reduce_axes)
+        return ops.where(finite_count > 0, finite_total / ops.maximum(finite_count, 1.0), 0.0)
+
+    # A finite sum means every cell was finite: the plain mean is the answer and one pass suffices.
+    return ops.cond(
+        ops.all(ops.isfinite(total)),
+        lambda: ops.where(count > 0, total / ops.maximum(count, 1.0), 0.0),
+        finite_only,
+    )
+
+
+def floor_ratio(counts: Any, ratio: Fraction) -> Any:
+    """``floor(ratio * counts)`` exactly, in int32, for a ``ratio`` in [0, 1] of denominator <= 46340.
+
+    ``floor(0.29 * 100)`` is 28 in floating point (0.29 * 100 = 28.999999999999996); with the
+    ratio as the fraction 29/100 it is 29.
+
+    Example:
+        >>> import numpy as np
+        >>> from fractions import Fraction
+        >>> np.asarray(floor_ratio(np.array([100, 7]), Fraction(29, 100))).tolist()
+        [29, 2]
+    """
+    numerator, denominator = ratio.numerator, ratio.denominator
+    counts = ops.cast(counts, "int32")
+    # counts = q * d + r: floor(n * counts / d) = q * n + floor(r * n / d), no product above 2**31.
+    quotient, remainder = counts // denominator, counts % denominator
+    return quotient * numerator + (remainder * numerator) // denominator
+
+
+def as_ratio(value: float) -> Fraction:
+    """The fraction a decimal ``value`` in [0, 1] stands for (0.29 -> 29/100)."""
+    return Fraction(value).limit_denominator(MAX_DENOMINATOR)
 
 
 def augment(inputs, params, *, time_axis, freq_axis, mask_value, warp=True, mask=True):
@@ -247,17 +321,18 @@ def augment(inputs, params, *, time_axis, freq_axis, mask_value, warp=True, mask
     return apply_masks(outputs, time_code, freq_code, mask_value, time_axis, freq_axis)
 
 
-# One XLA kernel for the whole transform: in graph mode TensorFlow would otherwise run the gathers,
-# the interpolation and the select as separate passes over the tensor. Shapes may be dynamic: XLA
-# compiles per concrete shape and caches.
-augment_fused = tf.function(augment, jit_compile=True, autograph=False)
+# The whole transform as one XLA kernel on TensorFlow (the layer uses it where shapes are static);
+# on the other backends the same function.
+augment_fused = _backend_ops.compile_fused(augment)
 
 
 __all__ = [
     "augment",
     "augment_fused",
     "apply_masks",
+    "as_ratio",
     "bands_to_mask",
+    "floor_ratio",
     "mask_along_axis",
     "mask_codes",
     "masked_mean",

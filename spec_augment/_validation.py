@@ -1,10 +1,14 @@
-"""Argument checking and data-format helpers shared by the layer and the composed builders.
+"""Argument checks and data-format helpers shared by the layer and the composed builders.
 
 Every check raises a ``ValueError`` or ``TypeError`` whose message names the argument and the
 value it was given, so a bad configuration fails at construction time, before any tensor work.
 """
 
+from __future__ import annotations
+
+import math
 import numbers
+from typing import Any, Optional
 
 import keras
 
@@ -13,20 +17,29 @@ CH_LAST = "channels_last"
 CH_DEFAULT = "default"
 DATA_FORMATS = (CH_LAST, CH_FIRST, CH_DEFAULT)
 
+# Counts and widths are computed in int32 on every backend (JAX has no int64 without x64).
+INT32_MAX = 2**31 - 1
+# The seed range every backend's SeedGenerator state holds (torch int32, JAX uint32).
+SEED_MAX = 2**31 - 1
 
-def resolve_data_format(data_format, name="data_format"):
+
+def resolve_data_format(data_format: Any, name: str = "data_format") -> str:
     """Return ``'channels_last'`` or ``'channels_first'``; ``'default'`` follows Keras' image data format."""
     if not isinstance(data_format, str) or data_format not in DATA_FORMATS:
-        raise ValueError(
-            f"`{name}` must be one of {DATA_FORMATS}, got {name}={data_format!r}."
-        )
+        raise ValueError(f"`{name}` must be one of {DATA_FORMATS}, got {name}={data_format!r}.")
     if data_format == CH_DEFAULT:
         return keras.config.image_data_format()
     return data_format
 
 
-def check_int(value, name, minimum=0, allow_none=False):
-    """An integer (Python or numpy, never bool) >= ``minimum``; returned as a plain ``int``."""
+def check_int(
+    value: Any,
+    name: str,
+    minimum: int = 0,
+    maximum: Optional[int] = INT32_MAX,
+    allow_none: bool = False,
+) -> Optional[int]:
+    """An integer (Python or numpy, never bool) in ``[minimum, maximum]``; returned as a plain ``int``."""
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -35,42 +48,61 @@ def check_int(value, name, minimum=0, allow_none=False):
         raise TypeError(f"`{name}` must be {kind}, got {name}={value!r} ({type(value).__name__}).")
     if value < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}, got {name}={value!r}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be <= {maximum}, got {name}={value!r}.")
     return int(value)
 
 
-def check_float(value, name, low=None, high=None, low_inclusive=True, high_inclusive=True):
-    """A real number inside the given interval; returned as a plain ``float``."""
+def check_float(
+    value: Any,
+    name: str,
+    low: Optional[float] = None,
+    high: Optional[float] = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    finite: bool = True,
+) -> float:
+    """A real number inside the given interval (finite unless ``finite=False``); a plain ``float``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a number, got {name}={value!r} ({type(value).__name__}).")
     value = float(value)
     too_low = low is not None and (value < low if low_inclusive else value <= low)
     too_high = high is not None and (value > high if high_inclusive else value >= high)
-    if too_low or too_high or value != value:
+    if too_low or too_high or math.isnan(value) or (finite and math.isinf(value)):
         left = "[" if low_inclusive else "("
         right = "]" if high_inclusive else ")"
         interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
-        raise ValueError(f"`{name}` must be in {interval}, got {name}={value!r}.")
+        kind = "a finite number" if finite else "a number"
+        raise ValueError(f"`{name}` must be {kind} in {interval}, got {name}={value!r}.")
     return value
 
 
-def check_mask_value(value, name="mask_value"):
+def check_bool(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (numpy bools too); a string such as ``'no'`` is a ``TypeError``, not true."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise TypeError(f"`{name}` must be True or False, got {name}={value!r} ({type(value).__name__}).")
+
+
+def check_mask_value(value: Any, name: str = "mask_value") -> Any:
     """A real number (infinities allowed, NaN not), or the string ``'mean'``."""
     if isinstance(value, str):
         if value != "mean":
             raise ValueError(f"`{name}` must be a number or 'mean', got {name}={value!r}.")
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"`{name}` must be a number or 'mean', got {name}={value!r} ({type(value).__name__})."
-        )
+        raise TypeError(f"`{name}` must be a number or 'mean', got {name}={value!r} ({type(value).__name__}).")
     if value != value:
         raise ValueError(f"`{name}` must be a number or 'mean', not NaN; got {name}={value!r}.")
     return float(value)
 
 
-def check_seed(value, name="seed"):
+def check_seed(value: Any, name: str = "seed") -> Optional[int]:
+    """``None`` or an integer in ``[0, 2**31 - 1]``, the range every Keras backend's seed state holds."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"`{name}` must be an integer or None, got {name}={value!r} ({type(value).__name__}).")
+    if not 0 <= value <= SEED_MAX:
+        raise ValueError(f"`{name}` must be None or an integer in [0, {SEED_MAX}], got {name}={value!r}.")
     return int(value)

@@ -1,0 +1,68 @@
+"""The TensorFlow-only fast paths. Imported by :mod:`spec_augment._backend_ops` on that backend alone.
+
+* race-free random draws: a Philox ``tf.random.Generator`` reads and advances its state in one
+  stateful op under the variable's lock, so parallel ``Dataset.map`` calls and threads sharing a
+  layer never get the same draw; under ``tf.distribute`` the replica id is folded into the seed;
+* ``tf.gather(batch_dims=1)`` moves whole rows per example without a full-size index tensor;
+* the warp-and-mask transform as one XLA kernel where the shapes are static.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+
+def make_generator(seed: Optional[int]) -> tf.random.Generator:
+    if seed is None:
+        return tf.random.Generator.from_non_deterministic_state(alg="philox")
+    return tf.random.Generator.from_seed(seed, alg="philox")
+
+
+def uniform(generator: tf.random.Generator, shape, dtype: str) -> tf.Tensor:
+    """Uniform [0, 1) draws; one atomic read-and-advance of ``generator`` per call."""
+    seed = generator.make_seeds(1)[:, 0]
+    replica_context = tf.distribute.get_replica_context()
+    if tf.distribute.has_strategy() and replica_context is not None:
+        # Every replica may read the same generator state: fold the replica id in, so the examples
+        # of each replica get their own masks.
+        seed = tf.random.experimental.stateless_fold_in(seed, replica_context.replica_id_in_sync_group)
+    return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
+
+
+def gather_frames(inputs: tf.Tensor, indices: tf.Tensor, time_axis: int) -> tf.Tensor:
+    return tf.gather(inputs, indices, axis=time_axis, batch_dims=1)
+
+
+def check_batch_size(lengths: tf.Tensor, batch) -> tf.Tensor:
+    """A run-time check for graphs whose batch size is unknown when traced."""
+    if isinstance(batch, int):
+        return lengths
+    with tf.control_dependencies(
+        [
+            tf.debugging.assert_equal(
+                tf.shape(lengths)[0],
+                tf.cast(batch, tf.int32),
+                message="`lengths` must have one entry per example of the batch",
+            )
+        ]
+    ):
+        return tf.identity(lengths)
+
+
+def compile_fused(function: Callable) -> Callable:
+    # One XLA kernel: in graph mode TensorFlow would otherwise run the gathers, the interpolation
+    # and the select as separate passes over the tensor.
+    return tf.function(function, jit_compile=True, autograph=False)
+
+
+def fused_pays(inputs: tf.Tensor, time_axis: int, freq_axis: int) -> bool:
+    """XLA compiles once per input shape: use the kernel only in a graph whose spectrogram axes are static.
+
+    In eager mode or with a dynamic time axis (``padded_batch`` pipelines, ``fit`` after a retrace
+    on a new length) every new length would compile and keep a new kernel.
+    """
+    if tf.executing_eagerly():
+        return False
+    return inputs.shape[time_axis] is not None and inputs.shape[freq_axis] is not None
