@@ -65,5 +65,8 @@ def compile_fused(function: Callable) -> Callable:
     return _tf_ops.compile_fused(function) if TENSORFLOW else function
 
 
-def fused_pays(inputs: Any, time_axis: int, freq_axis: int) -> bool:
-    return _tf_ops.fused_pays(inputs, time_axis, freq_axis) if TENSORFLOW else False
+def run_augmentation(layer: Any, inputs: Any, lengths: Any) -> Any:
+    """``layer._augment`` in the compiled form that pays for this call (see ``_tf_ops``)."""
+    if TENSORFLOW:
+        return _tf_ops.run_augmentation(layer, inputs, lengths)
+    return layer._augment(inputs, lengths, fused=False)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Optional
 
 import tensorflow as tf
@@ -57,12 +58,25 @@ def compile_fused(function: Callable) -> Callable:
     return tf.function(function, jit_compile=True, autograph=False)
 
 
-def fused_pays(inputs: tf.Tensor, time_axis: int, freq_axis: int) -> bool:
-    """XLA compiles once per input shape: use the kernel only in a graph whose spectrogram axes are static.
+# One shape-generic graph per layer for eager calls, held outside the layer so that nothing tracks it.
+_EAGER_GRAPHS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
-    In eager mode or with a dynamic time axis (``padded_batch`` pipelines, ``fit`` after a retrace
-    on a new length) every new length would compile and keep a new kernel.
+
+def run_augmentation(layer, inputs, lengths):
+    """Run ``layer._augment`` in the form that pays for this call.
+
+    XLA compiles, and keeps, one kernel per input shape: it runs only in a graph whose spectrogram
+    axes are static (fixed-shape ``fit``, ``tf.function``). With a dynamic time axis
+    (``padded_batch`` pipelines, ``fit`` after a retrace on a new length) the plain graph ops run.
+    Eager calls run draw and transform as one graph that generalizes to any shape after the second
+    new shape, so a stream of new lengths traces twice in all and compiles nothing.
     """
     if tf.executing_eagerly():
-        return False
-    return inputs.shape[time_axis] is not None and inputs.shape[freq_axis] is not None
+        graph = _EAGER_GRAPHS.get(layer)
+        if graph is None:
+            graph = tf.function(lambda x, n: layer._augment(x, n, fused=False), reduce_retracing=True, autograph=False)
+            _EAGER_GRAPHS[layer] = graph
+        return graph(inputs, lengths)
+    time_axis, freq_axis = layer._axes(len(inputs.shape))
+    static = inputs.shape[time_axis] is not None and inputs.shape[freq_axis] is not None
+    return layer._augment(inputs, lengths, fused=layer.fused and static)

@@ -220,10 +220,13 @@ class SpecAugment(keras.layers.Layer):
             raise TypeError(f"`lengths` must be an integer tensor, got lengths of dtype {dtype}.")
 
     # ------------------------------------------------------------------ application
-    def transform(self, inputs, params):
-        """Apply drawn parameters (from :meth:`get_random_transformation`) to ``inputs``; pure."""
+    def transform(self, inputs: Any, params: Dict[str, Any], fused: Optional[bool] = None) -> Any:
+        """Apply drawn parameters (from :meth:`get_random_transformation`) to ``inputs``; pure.
+
+        ``fused`` (default: the layer's ``fused``) runs it as one XLA kernel on TensorFlow.
+        """
         time_axis, freq_axis = self._axes(len(inputs.shape))
-        fused = self.fused and _backend_ops.fused_pays(inputs, time_axis, freq_axis)
+        fused = self.fused if fused is None else fused
         augment = functional.augment_fused if fused else functional.augment
         return augment(
             inputs,
@@ -235,14 +238,17 @@ class SpecAugment(keras.layers.Layer):
             mask=self.n_freq_mask > 0 or self.n_time_mask > 0,
         )
 
-    def call(self, inputs, training=None, lengths=None):
+    def _augment(self, inputs: Any, lengths: Any, fused: bool) -> Any:
+        return self.transform(inputs, self.get_random_transformation(inputs, lengths), fused=fused)
+
+    def call(self, inputs: Any, training: Optional[bool] = None, lengths: Any = None) -> Any:
         rank = len(inputs.shape)
         self._axes(rank)
         if not training:
             return inputs
         if not keras.backend.is_float_dtype(inputs.dtype):
             raise TypeError(f"SpecAugment expects a floating-point spectrogram, got dtype {inputs.dtype}.")
-        return self.transform(inputs, self.get_random_transformation(inputs, lengths))
+        return _backend_ops.run_augmentation(self, inputs, lengths)
 
     def get_config(self):
         config = super().get_config()

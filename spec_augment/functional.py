@@ -18,6 +18,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Optional, Tuple
 
+from keras import backend as keras_backend
 from keras import ops
 
 from . import _backend_ops
@@ -202,7 +203,8 @@ def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
     below = _backend_ops.gather_frames(inputs, lower, time_axis)
     above = _backend_ops.gather_frames(inputs, upper, time_axis)
     rank = len(inputs.shape)
-    compute_dtype = "float32" if str(inputs.dtype) in ("float16", "bfloat16") else inputs.dtype
+    dtype = keras_backend.standardize_dtype(inputs.dtype)
+    compute_dtype = "float32" if dtype in ("float16", "bfloat16") else dtype
     fraction = ops.reshape(ops.cast(fraction, compute_dtype), _per_example_shape(fraction, rank, (time_axis,)))
     # No `above - below`: it is NaN for an infinite `below` and overflows for large mixed signs.
     mixed = (1.0 - fraction) * ops.cast(below, compute_dtype) + fraction * ops.cast(above, compute_dtype)
@@ -236,7 +238,7 @@ def masked_mean(inputs: Any, lengths: Optional[Any], time_axis: int) -> Any:
         [2.0]
     """
     rank = len(inputs.shape)
-    dtype = "float64" if str(inputs.dtype) == "float64" else "float32"
+    dtype = "float64" if keras_backend.standardize_dtype(inputs.dtype) == "float64" else "float32"
     values = ops.cast(inputs, dtype)
     reduce_axes = tuple(range(1, rank))
     n_frames = ops.shape(inputs)[time_axis]

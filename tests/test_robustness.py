@@ -188,3 +188,26 @@ def test_floor_ratio_matches_exact_rational_arithmetic():
         ratio = functional.as_ratio(value)
         got = ops.convert_to_numpy(functional.floor_ratio(counts, ratio)).tolist()
         assert got == [int(Fraction(str(value)) * int(c)) if value != 1 / 3 else int(c) // 3 for c in counts], value
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_16_bit_interpolation_is_float32_arithmetic_rounded_once(dtype):
+    import ml_dtypes  # numpy's bfloat16, a dependency of every Keras backend here
+
+    numpy_dtype = np.float16 if dtype == "float16" else ml_dtypes.bfloat16
+    rng = np.random.default_rng(4)
+    x = rng.uniform(900, 1100, size=(2, 400, 3)).astype(numpy_dtype)
+    sources = np.sort(rng.uniform(0, 399, size=(2, 400)), axis=1).astype("float32")
+    out = as_numpy(functional.time_warp(ops.convert_to_tensor(x), sources, time_axis=1))
+    lower = np.floor(sources).astype(int)
+    upper = np.minimum(lower + 1, 399)
+    fraction = (sources - lower)[..., None]
+    rows = np.arange(2)[:, None]
+    x32 = x.astype("float32")
+    exact = (1 - fraction) * x32[rows, lower] + fraction * x32[rows, upper]
+    expected = exact.astype(numpy_dtype).astype("float32")
+    # Rounded once from float32 (a fused multiply-add may move a near-tie by one unit in the last
+    # place); 16-bit arithmetic would round three times and miss far more cells.
+    ulp = np.abs(np.spacing(expected.astype(numpy_dtype)).astype("float32"))
+    assert (np.abs(out - expected) <= ulp).all()
+    assert (out != expected).mean() < 0.01
