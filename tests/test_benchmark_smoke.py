@@ -1,112 +1,200 @@
-"""Smoke test of benchmarks/bench_specaugment.py: every row builds, runs once and has the right shape.
+"""Smoke test of the benchmark (benchmarks/): the harness on fixed numbers, every case at tiny shapes,
+the report, the command line and the memory probe.
 
-No timing is asserted (speed is measured by the benchmark, never tested), and nothing is downloaded:
-the spec-augment 0.0.3 rows run only if benchmarks/.peers already holds that package.
+No speed is asserted (the benchmark measures speed, tests never do) and nothing is downloaded: the
+spec-augment 0.0.3 rows run only if benchmarks/.peers already holds that package. Every case gets a
+small ``Config``; nothing is monkeypatched.
 """
 
-import importlib.util
+import dataclasses
 import json
-import os
 import pathlib
 import sys
 
+import keras
+import numpy as np
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-BENCH_PATH = REPO / "benchmarks" / "bench_specaugment.py"
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
-# Tiny but valid for every row: kapre needs time >= T=100 and freq >= F=27.
-TINY_MAIN = (2, 200, 32, 1)
-TINY_AUDIO = (2, 16000, 1)  # 1 s at 16 kHz -> 97 frames
+from benchmarks import bench_specaugment, report, suite  # noqa: E402
+from benchmarks.cases import backends, core, peers, stream  # noqa: E402
+from benchmarks.harness import MEMORY_ENV, Config, Context, Row, Target, can_probe_memory, key, paired_ratio, \
+    run_rounds, run_worker, times_by_key, warm_up  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="the benchmark's main process runs the TensorFlow-only cases; other backends run in its subprocesses",
+)
+
+# Tiny but valid for every row: kapre needs time >= T=100 and freq >= F=27; the stream's lengths
+# exceed 2 W = 160 so that the warp is drawn.
+TINY = Config(main_shape=(2, 200, 32, 1), time_scaling=(120, 200), batch_scaling=(3,), audio_shape=(2, 16000, 1),
+              rounds=1, target_ms=1.0, max_calls=2, allow_download=False, backends=("tensorflow",),
+              backend_rounds=2, stream_shape=(2, 16, 1), stream_lengths=(170, 260), stream_batches=2,
+              stream_memory_batches=2)
+
+
+def quiet(line):
+    del line
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_specaugment_under_test", BENCH_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    # Shrink every shape the benchmark uses (build_rows, targets and main read these at call time).
-    module.MAIN_SHAPE = TINY_MAIN
-    module.TIME_SCALING = (120, 200)
-    module.BATCH_SCALING = (3,)
-    module.AUDIO_SHAPE = TINY_AUDIO
-    yield module
-    sys.modules.pop(spec.name, None)
+def ctx():
+    return Context(TINY, "tensorflow")
 
 
-def _composed_ready():
-    try:
-        from spec_augment.composed import get_augmented_melspectrogram_layer  # noqa: F401
-    except Exception:
-        return False
-    return True
+def test_paired_ratio_is_the_median_of_per_round_ratios():
+    median, p25, p75 = paired_ratio([2.0, 3.0, 8.0, 5.0], [1.0, 1.0, 2.0, 1.0])  # per round: 2, 3, 4, 5
+    assert (median, p25, p75) == (3.5, 2.75, 4.25)
+    assert paired_ratio([], [1.0]) is None and paired_ratio([1.0], None) is None
 
 
-def test_rows_build_run_and_keep_shapes(bench):
-    rows = bench.build_rows(allow_download=False)
+def test_target_status_and_offset():
+    times = {"a": [3.0, 3.0, 3.0], "b": [2.0, 2.0, 2.0]}
+    assert Target("t", "a", "b", "<=", 1.5).evaluate(times)["status"] == "PASS"
+    assert Target("t", "a", "b", "<=", 1.2, hard=2.0).evaluate(times)["status"] == "MISS (within hard limit)"
+    assert Target("t", "a", "b", "<=", 1.0, hard=1.4).evaluate(times)["status"] == "FAIL (over hard limit)"
+    assert Target("t", "b", "a", ">=", 1.0).evaluate(times)["status"] == "MISS"
+    parts = Target("t", "b", "a", "<=", 1.05, percent=True, offset=1.0).evaluate(times)
+    assert parts["value"] == pytest.approx(1 + 2 / 3) and parts["spread"] == [pytest.approx(1 + 2 / 3)] * 2
+    assert Target("t", "a", "missing", "<=", 1.0).evaluate(times)["status"] == "n/a"
+
+
+def test_warm_up_skips_a_failing_peer_but_never_our_layer(ctx):
+    def broken():
+        raise RuntimeError("no such peer")
+
+    peer = Row("peer@1", "a peer", "peers", (2, 200, 32, 1), broken)
+    warm_up([peer], ctx, log=quiet)
+    assert peer.skipped == "RuntimeError: no such peer"
+    with pytest.raises(RuntimeError):
+        warm_up([Row("ours@1", "ours", "main", (2, 200, 32, 1), broken)], ctx, log=quiet)
+
+
+def test_main_process_rows_build_run_and_keep_shapes(ctx):
+    rows = suite.main_rows(ctx)  # main, peers, scaling, frontend, breakdown
     keys = [row.key for row in rows]
     assert len(keys) == len(set(keys)), "row keys must be unique"
-    bench.warm_up(rows, target_s=0.0, log=lambda line: None)  # builds, runs once, checks output shapes
+    assert {row.group for row in rows} == {"main", "peers", "scaling", "frontend", "breakdown"}
+    warm_up(rows, ctx, log=quiet)  # builds, runs once, checks every output shape
     skipped = {row.key: row.skipped for row in rows if row.skipped}
-
-    # Our layer, the floor, the scaling rows and kapre must always run.
-    must_run = [row for row in rows if row.group in ("main", "scaling")]
-    must_run += [row for row in rows if row.key.startswith(("kapre_", "frontend_kapre"))]
-    if _composed_ready():
-        must_run += [row for row in rows if row.key.startswith("frontend_aug")]
-    for row in must_run:
-        assert row.skipped is None, f"{row.key} skipped: {row.skipped}"
-    # Peers may be missing only when not fetched (no download here); breakdown stages may be skipped
-    # only when the layer's internals moved (the reason names the API).
-    for key, reason in skipped.items():
-        if key.startswith("seed_"):
-            assert bench.seed_package_path() is None, f"{key} skipped although the package is there: {reason}"
-
-    # Every tensor row gives the documented output shape once more, outside warm_up.
     for row in rows:
-        if row.skipped is None and row.expected_shape is not None:
-            out = row.fn(bench.get_input(row.shape))
-            assert tuple(out.shape) == tuple(row.expected_shape), row.key
-
-    bench.run_rounds(rows, 1, log=lambda line: None)
-    assert all(len(row.times) == 1 for row in rows if row.skipped is None)
-    by_key = {row.key: row for row in rows}
-    main = TINY_MAIN
-    assert bench.paired_ratio(by_key, bench.key("ours_ld", main), bench.key("floor", main)) > 0
-
-
-def test_outputs_of_main_rows(bench):
-    """The layer rows really augment (training=True) and the floor really multiplies."""
-    import numpy as np
-
-    x = bench.get_input(TINY_MAIN)
-    ours = bench.make_ours(1, 1)(x).numpy()
-    assert ours.shape == TINY_MAIN
-    assert (ours == 0.0).any() and (ours == x.numpy()).any()
-    floor = bench.make_floor(TINY_MAIN)(x).numpy()
-    assert floor.shape == TINY_MAIN and not np.array_equal(floor, x.numpy())
+        if row.group in ("main", "scaling", "frontend") or row.key.startswith("kapre_"):
+            assert row.skipped is None, f"{row.key} skipped: {row.skipped}"
+        if row.key.startswith("seed_") and row.skipped:
+            assert peers.seed_package_path() is None, f"{row.key} skipped although the package is there"
+    for name, reason in skipped.items():  # a breakdown stage may skip only naming the stage and the error
+        assert not name.startswith("bd_") or reason.startswith("stage "), reason
+    run_rounds(rows, ctx, 2, log=quiet)
+    assert all(len(row.times) == 2 for row in rows if row.skipped is None)
+    ratio = paired_ratio(*(times_by_key(rows)[key(n, TINY.main_shape)] for n in ("ours_ld", "floor")))
+    assert ratio is not None and ratio[0] > 0
+    # The main shape is one of the scaling shapes: its main rows serve there (no duplicate rows).
+    assert set(core.scaling_ratios(TINY, times_by_key(rows))) == {"2x120x32x1", "2x200x32x1", "3x200x32x1"}
 
 
-def test_main_writes_markdown_and_json(bench, tmp_path):
+def test_our_rows_really_augment_and_the_floor_multiplies(ctx):
+    x = ctx.input(TINY.main_shape)
+    ours = np.asarray(core.make_ours(ctx, 1, 1)(x))
+    assert ours.shape == TINY.main_shape
+    assert (ours == 0.0).any() and (ours == np.asarray(x)).any()
+    floor = np.asarray(core.make_floor(ctx, TINY.main_shape)(x))
+    assert floor.shape == TINY.main_shape and not np.array_equal(floor, np.asarray(x))
+
+
+@pytest.fixture(scope="module")
+def backend_result(ctx):
+    return backends.worker(ctx, {"log": quiet})
+
+
+def test_backend_case_on_tensorflow(backend_result):
+    assert backend_result["backend"] == "tensorflow"
+    assert [row["skipped"] for row in backend_result["rows"]] == [None] * 6  # graph and XLA: floor, LD, warp+LD
+    assert all(len(row["times_ms"]) == TINY.backend_rounds for row in backend_result["rows"])
+    names = [t["name"] for t in backend_result["targets"]]
+    assert len(names) == 4 and all(t["value"] > 0 and t["target"] == "<= 1.2x" for t in backend_result["targets"])
+    assert sum("XLA" in name for name in names) == 2
+
+
+def test_stream_lengths_are_distinct_and_in_range():
+    first, second = stream.stream_lengths(TINY)
+    assert len(first) == 2 and len(second) == 2 and len(set(first + second)) == 4
+    assert all(170 <= n <= 260 for n in first + second)
+    with pytest.raises(ValueError, match="stream_lengths"):
+        # 2 + 2 distinct lengths and one more for the memory warm-up: 170..173 holds only 4.
+        stream.stream_lengths(dataclasses.replace(TINY, stream_lengths=(170, 173)))
+
+
+@pytest.fixture(scope="module")
+def stream_result(ctx):
+    result = {"time": {mode: stream.time_worker(ctx, {"mode": mode}) for mode in stream.MODES},
+              "memory": {f"{mode}/{impl}": stream.memory_worker(ctx, {"mode": mode, "impl": impl})
+                         for mode in stream.MODES for impl in stream.IMPLS},
+              "lengths": list(TINY.stream_lengths), "batches": [TINY.stream_batches, TINY.stream_memory_batches]}
+    result["targets"] = stream.targets(result)
+    return result
+
+
+def test_stream_case_times_and_memory(stream_result):
+    for mode in stream.MODES:
+        timing = stream_result["time"][mode]
+        assert timing["batches"] == 2
+        for name in ("first", "repeat"):
+            total = timing[name]["total_s"]
+            assert total["ours"] > 0 and total["floor"] > 0
+            assert timing[name]["ratio"] == pytest.approx(total["ours"] / total["floor"])
+    for memory in stream_result["memory"].values():
+        assert len(memory["rss_mib"]) == 3 and memory["rss_mib"][0] > 0
+    assert {(t["kind"], t["mode"]) for t in stream_result["targets"]} == {
+        (kind, mode) for kind in ("first_pass", "memory") for mode in stream.MODES}
+    assert all(t["status"] in ("PASS", "MISS") for t in stream_result["targets"])
+
+
+def test_command_line_flags_make_the_config():
+    full = bench_specaugment.config_from_args(bench_specaugment.parse_args([]))
+    assert (full.rounds, full.backends, full.stream, full.memory) == (30, ("tensorflow", "jax", "torch"), True, True)
+    quick = bench_specaugment.config_from_args(bench_specaugment.parse_args(["--quick", "--no-scaling"]))
+    assert (quick.rounds, quick.backends, quick.stream, quick.memory, quick.time_scaling) == (3, (), False, False, ())
+    chosen = bench_specaugment.parse_args(["--quick", "--backends", "jax", "--stream-batches", "5", "--rows", "a,b"])
+    chosen = bench_specaugment.config_from_args(chosen)
+    assert (chosen.backends, chosen.stream, chosen.stream_batches, chosen.rows) == (("jax",), True, 5, ("a", "b"))
+
+
+def test_main_writes_markdown_and_json_and_the_report_renders_every_section(tmp_path, backend_result,
+                                                                            stream_result):
     md, js = tmp_path / "results.md", tmp_path / "latest.json"
-    argv = ["--rounds", "1", "--target-ms", "1", "--no-download", "--no-memory", "--no-breakdown",
-            "--no-frontend", "--rows", "floor,ours_1x1,ours_ld,ours_10x10", "--markdown", str(md), "--json", str(js)]
-    assert bench.main(argv) == 0
+    config = dataclasses.replace(TINY, memory=False, frontend=False, breakdown=False, backends=(), stream=False,
+                                 rows=("floor", "ours_1x1", "ours_ld", "ours_10x10"))
+    assert bench_specaugment.main(["--quick", "--markdown", str(md), "--json", str(js)], config=config) == 0
     text = md.read_text()
-    for section in ("# SpecAugment benchmark results", "## Method", "## Times", "## Ratios and targets",
-                    "## Scaling", "Machine:", "Command:", "Date:"):
+    for section in ("# SpecAugment benchmark results", "## Headline", "## Method", "## Times",
+                    "## Ratios and targets", "## Scaling", "Machine:", "Command:", "Date:", "Load average"):
         assert section in text
     data = json.loads(js.read_text())
     assert {t["name"] for t in data["targets"]} >= {"ours LD / floor (graph)", "ours 10+10 / ours 1+1"}
-    assert all(t["status"] in ("PASS", "MISS", "MISS (within hard limit)", "FAIL (over hard limit)", "n/a")
-               for t in data["targets"])
+    # The same results with the per-backend and stream sections added render them, headline included.
+    data.update(backends={"tensorflow": backend_result, "jax": {"skipped": "worker failed (rc 1): ImportError"}},
+                stream=stream_result)
+    text = report.render(data)
+    assert "## Per backend" in text and "## Variable-length stream" in text
+    headline = text.split(report.HEADLINE_START)[1].split(report.HEADLINE_END)[0].strip().splitlines()
+    assert 3 <= len(headline) <= 8
+    tensorflow = "- TensorFlow, ours / its floor compiled the same way: tf.function LD "
+    assert any(line.startswith(tensorflow) and "; XLA LD " in line for line in headline)
+    assert "- JAX: skipped: worker failed (rc 1): ImportError" in headline
+    assert any("Variable-length stream" in line for line in headline)
 
 
-@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK), reason="needs /proc/self/clear_refs")
-def test_memory_worker_reports_peaks(bench, capsys):
-    bench.memory_worker(TINY_MAIN, ("floor", "ours_1x1", "ours_10x10"), allow_download=False, repeats=1)
-    line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("MEMORY-JSON ")][-1]
-    result = json.loads(line[len("MEMORY-JSON "):])
-    assert set(result) == {"floor", "ours_1x1", "ours_10x10"}
-    assert all(entry["peak_extra_bytes"] >= 0 for entry in result.values())
+@pytest.mark.skipif(not can_probe_memory(), reason="needs a writable /proc/self/clear_refs")
+def test_memory_probe_in_a_subprocess():
+    # 4 x 200 x 32 float32 = 100 KiB: above the 64 KiB mmap threshold, so the floor's peak is its output.
+    config = dataclasses.replace(TINY, main_shape=(4, 200, 32, 1), peers=False)
+    result = run_worker("memory", config, {"names": ["floor", "ours_1x1", "ours_10x10"], "repeats": 1},
+                        env=MEMORY_ENV, log=quiet)
+    assert set(result["rows"]) == {"floor", "ours_1x1", "ours_10x10"}, result
+    size = 4 * 200 * 32 * 4
+    assert 0.9 * size <= result["rows"]["floor"]["peak_extra_bytes"] <= 3 * size
+    assert result["check"]["value"] > 0

@@ -1,6 +1,10 @@
 """The augmented kapre frontends of ``spec_augment.composed``."""
 
 import itertools
+import os
+import subprocess
+import sys
+import textwrap
 
 import kapre
 import kapre.composed
@@ -9,7 +13,8 @@ import librosa
 import numpy as np
 import pytest
 
-from spec_augment import SpecAugment, composed
+from spec_augment import SpecAugment
+from spec_augment.composed import assembly
 from spec_augment.composed import (
     DEFAULT,
     get_augmented_log_frequency_spectrogram_layer,
@@ -18,7 +23,11 @@ from spec_augment.composed import (
 )
 
 # kapre's reference builders pass `input_shape` to a layer, which Keras 3 warns about; ours do not.
-pytestmark = pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning")
+# (The backend test starts its own JAX process: it runs in the TensorFlow run of the suite.)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Do not pass an `input_shape`:UserWarning"),
+    pytest.mark.tensorflow_only("the augmented frontends are kapre layers; kapre is TensorFlow-only"),
+]
 
 FORMATS = ("channels_last", "channels_first")
 N_SAMPLES = 4096
@@ -293,7 +302,7 @@ def test_bad_arguments_fail_before_any_layer_is_built(kind, bad, error, argument
     def no_layers_yet(*args, **kwargs):
         raise AssertionError("a kapre layer was built before the arguments were checked")
 
-    monkeypatch.setattr(composed, "STFT", no_layers_yet)
+    monkeypatch.setattr(assembly, "STFT", no_layers_yet)
     with pytest.raises(error, match=f"`{argument}`"):
         ours(**dict(arguments, **bad))
 
@@ -305,19 +314,134 @@ def test_bad_frequency_arguments_name_the_argument():
         get_augmented_log_frequency_spectrogram_layer(log_n_bins=84.0)
 
 
-def test_padded_batches_through_the_frontend_layers():
-    """The documented recipe: run the kapre layers, then call the SpecAugment with `lengths`."""
+# Each bad DSP argument -> (builders it applies to, the arguments, error, text the message must contain:
+# the argument and its value). kapre/librosa would fail late or with foreign messages on each.
+ALL = tuple(sorted(BUILDERS))
+BAD_DSP_ARGUMENTS = [
+    (ALL, dict(n_fft=1), ValueError, "n_fft=1"),
+    (ALL, dict(n_fft=3, hop_length=None), ValueError, "hop_length=None"),  # default 3 // 4 == 0
+    (ALL, dict(win_length=0), ValueError, "win_length=0"),
+    (ALL, dict(win_length=1024), ValueError, "win_length=1024"),  # > n_fft
+    (ALL, dict(hop_length=0), ValueError, "hop_length=0"),
+    (ALL, dict(hop_length=4096), ValueError, "hop_length=4096"),  # > n_fft: pad_begin would be negative
+    (ALL, dict(window_name=5), TypeError, "window_name=5"),
+    (ALL, dict(window_name="hann"), ValueError, "window_name='hann'"),
+    (ALL, dict(input_shape=8000), ValueError, "input_shape=8000"),
+    (ALL, dict(input_shape=(8000,)), ValueError, "input_shape=(8000,)"),
+    (ALL, dict(input_shape=(1, 8000, 1)), ValueError, "input_shape=(1, 8000, 1)"),
+    (ALL, dict(input_shape=(8000.0, 1)), ValueError, "input_shape=(8000.0, 1)"),
+    (ALL, dict(input_shape=(8000, None)), ValueError, "input_shape=(8000, None)"),  # only the time may be None
+    (ALL, dict(input_shape=(100, 1), input_data_format="channels_last"), ValueError, "input_shape=(100, 1)"),
+    (ALL, dict(return_decibel="no"), TypeError, "return_decibel='no'"),
+    (ALL, dict(pad_begin="yes"), TypeError, "pad_begin='yes'"),
+    (ALL, dict(pad_end=1), TypeError, "pad_end=1"),
+    (ALL, dict(return_decibel=True, db_ref_value=0), ValueError, "db_ref_value=0.0"),
+    (ALL, dict(return_decibel=True, db_dynamic_range=-1.0), ValueError, "db_dynamic_range=-1.0"),
+    (("mel", "log"), dict(sample_rate=0), ValueError, "sample_rate=0.0"),
+    (("mel", "log"), dict(sample_rate=-16000), ValueError, "sample_rate=-16000.0"),
+    (("mel", "log"), dict(sample_rate="16k"), TypeError, "sample_rate='16k'"),
+    (("mel",), dict(n_mels=300), ValueError, "n_mels=300"),  # > 512 // 2 + 1
+    (("mel",), dict(mel_f_max=8001.0), ValueError, "mel_f_max=8001.0"),  # above Nyquist of 16 kHz
+    (("mel",), dict(mel_f_min=-1.0), ValueError, "mel_f_min=-1.0"),
+    (("mel",), dict(mel_f_min=4000.0, mel_f_max=4000.0), ValueError, "mel_f_min=4000.0"),
+    (("mel",), dict(mel_norm="bogus"), ValueError, "mel_norm='bogus'"),
+    (("mel",), dict(mel_norm=-1), ValueError, "mel_norm=-1"),
+    (("mel",), dict(mel_htk="yes"), TypeError, "mel_htk='yes'"),
+    (("log",), dict(log_bins_per_octave=0), ValueError, "log_bins_per_octave=0"),
+    (("log",), dict(log_f_min=-5.0), ValueError, "log_f_min=-5.0"),
+    (("log",), dict(log_f_min=0.0), ValueError, "log_f_min=0.0"),
+    (("log",), dict(log_f_min=11025.0), ValueError, "log_f_min=11025.0"),  # at Nyquist
+    (("log",), dict(log_spread=0.0), ValueError, "log_spread=0.0"),
+    (("log",), dict(log_n_bins=120), ValueError, "log_n_bins=120"),  # top bin ~33 kHz above Nyquist
+]
+BAD_DSP_CASES = [
+    pytest.param(kind, bad, error, text, id=f"{kind}-{text}")
+    for kinds, bad, error, text in BAD_DSP_ARGUMENTS
+    for kind in kinds
+]
+
+
+@pytest.mark.parametrize("kind, bad, error, text", BAD_DSP_CASES)
+def test_bad_dsp_arguments_name_the_argument_and_value(kind, bad, error, text, monkeypatch):
+    ours, _, arguments, _ = BUILDERS[kind]
+
+    def no_layers_yet(*args, **kwargs):
+        raise AssertionError("a kapre layer was built before the arguments were checked")
+
+    monkeypatch.setattr(assembly, "STFT", no_layers_yet)
+    argument = text.split("=")[0]
+    with pytest.raises(error, match=f"`{argument}`") as raised:
+        ours(**dict(arguments, **bad))
+    assert text in str(raised.value)
+
+
+@pytest.mark.filterwarnings("ignore:Empty filters detected:UserWarning")  # n_mels = n_fft // 2 + 1 on purpose
+def test_good_edge_arguments_build():
+    """The bounds above are tight: the values just inside them build and run."""
+    x = waveforms(1, 1, "channels_last")
+    cases = [
+        (get_augmented_stft_magnitude_layer, dict(n_fft=4, hop_length=None)),  # default hop 1
+        (get_augmented_stft_magnitude_layer, dict(n_fft=256, win_length=256, hop_length=256, pad_begin=True)),
+        (get_augmented_melspectrogram_layer, dict(n_fft=64, n_mels=33, sample_rate=16000.0, mel_f_max=8000.0,
+                                                  mel_norm=float("inf"), window_name="hamming_window")),
+        (get_augmented_melspectrogram_layer, dict(n_fft=512, sample_rate=16000, mel_norm=None, mel_htk=True)),
+        (get_augmented_log_frequency_spectrogram_layer, dict(n_fft=512, sample_rate=22050, log_n_bins=96)),
+    ]
+    for builder, arguments in cases:
+        frontend = builder(**arguments, input_shape=(N_SAMPLES, 1), input_data_format="channels_last",
+                           output_data_format="channels_last", seed=0)
+        assert np.all(np.isfinite(np.asarray(frontend(x, training=True))))
+
+
+def test_padded_batches_through_the_frontend():
+    """`lengths` (valid samples) through the one-line frontend: masks stay in each example's valid frames."""
     _, _, arguments, _ = BUILDERS["mel"]
     frontend = get_augmented_melspectrogram_layer(
         **arguments, input_shape=(N_SAMPLES, 1), input_data_format="channels_last",
         output_data_format="channels_last", time_mask_param=10, n_time_mask=3, mask_value=MASK_VALUE, seed=5,
     )
-    spectrogram = waveforms(4, 1, "channels_last")
-    for layer in frontend.layers[:-1]:
-        spectrogram = layer(spectrogram)
-    spectrogram = np.asarray(spectrogram)
-    lengths = np.array([6, 12, 20, 29])
-    augmented = np.asarray(frontend.layers[-1](spectrogram, training=True, lengths=lengths))
+    x = waveforms(4, 1, "channels_last")
+    spectrogram = np.asarray(frontend(x))
+    sample_lengths = np.array([6, 12, 20, 29]) * 128  # hop 128: 6, 12, 20 and 29 (all) valid frames
+    lengths = np.asarray(frontend.frame_lengths(sample_lengths))
+    np.testing.assert_array_equal(lengths, [6, 12, 20, 29])
+    augmented = np.asarray(frontend(x, training=True, lengths=sample_lengths))
     for b, length in enumerate(lengths):
         np.testing.assert_array_equal(augmented[b, length:], spectrogram[b, length:])  # padding untouched
         assert (augmented[b, :length] == MASK_VALUE).any()
+
+
+def test_builders_on_another_backend_raise_one_clear_error(tmp_path):
+    """KERAS_BACKEND=jax: the package imports (without kapre); building or loading a frontend says it needs
+    TensorFlow, with the same error."""
+    saved = tmp_path / "frontend.keras"
+    frontend = get_augmented_stft_magnitude_layer(input_shape=(1024, 1), n_fft=256, seed=0)
+    keras.Sequential([frontend, keras.layers.Dense(2)]).save(saved)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import keras
+        import spec_augment.composed as composed
+        assert keras.backend.backend() == "jax"
+        assert "kapre" not in sys.modules, "importing spec_augment.composed imported kapre"
+        for builder in (composed.get_augmented_stft_magnitude_layer, composed.get_augmented_melspectrogram_layer,
+                        composed.get_augmented_log_frequency_spectrogram_layer, keras.saving.load_model):
+            try:
+                builder({str(saved)!r}) if builder is keras.saving.load_model else builder(n_fft=512)
+            except composed.TensorFlowBackendRequiredError as error:
+                assert isinstance(error, RuntimeError)
+                print(builder.__name__, "|", error)
+            else:
+                raise AssertionError(builder.__name__ + " made a frontend on JAX")
+        assert "kapre" not in sys.modules
+        """
+    )
+    environment = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+    result = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 4
+    for line in lines:
+        assert "TensorFlow backend" in line and "kapre is TensorFlow-only" in line and "'jax'" in line
+        assert "keras.layers.MelSpectrogram" in line and "docs/backends.md" in line

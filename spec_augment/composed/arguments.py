@@ -1,0 +1,252 @@
+"""The builders' arguments, grouped and checked: every bad value fails here, naming itself, before kapre runs.
+
+kapre and librosa accept many bad values and fail late (a ``ZeroDivisionError`` at the first call)
+or with foreign messages (librosa's "Empty filters" warning); each check below turns one of those
+into a ``ValueError``/``TypeError`` that names the builder's argument and the value it was given.
+Nothing here imports kapre or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from typing import Any, Optional
+
+import keras
+
+from .. import _validation as validation
+
+# tf.signal windows kapre's STFT knows by name (kapre.backend.get_window_fn, TensorFlow >= 2.3).
+WINDOW_NAMES = ("hann_window", "hamming_window", "kaiser_window", "kaiser_bessel_derived_window", "vorbis_window")
+BACKENDS_RECIPE = "docs/backends.md"
+
+
+class TensorFlowBackendRequiredError(RuntimeError):
+    """A kapre frontend was requested on a Keras backend other than TensorFlow."""
+
+
+def require_tensorflow_backend(feature: str) -> None:
+    """Raise :class:`TensorFlowBackendRequiredError` unless Keras runs on TensorFlow."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise TensorFlowBackendRequiredError(
+            f"{feature} needs the TensorFlow backend: its STFT and filterbanks are kapre layers, and kapre is "
+            f"TensorFlow-only, but Keras runs on {backend!r} here (KERAS_BACKEND={backend}). Set "
+            f"KERAS_BACKEND=tensorflow, or build the frontend from Keras layers that run on every backend: "
+            f"keras.layers.MelSpectrogram -> the (batch, time, freq, channels) layout -> spec_augment.SpecAugment "
+            f"(recipe in {BACKENDS_RECIPE})."
+        )
+
+
+class _Default:
+    """Marks a SpecAugment argument the caller left out (``None`` is a real ``time_mask_param``)."""
+
+    def __repr__(self):
+        return "DEFAULT"
+
+    def __reduce__(self):
+        # copy/pickle give back the one sentinel, so `is DEFAULT` keeps working.
+        return "DEFAULT"
+
+
+DEFAULT = _Default()
+
+
+def check_name(name: Any) -> Optional[str]:
+    if name is not None and (not isinstance(name, str) or not name):
+        raise TypeError(f"`name` must be a non-empty string or None, got name={name!r}.")
+    return name
+
+
+def check_input_shape(input_shape: Any, input_data_format: str) -> Optional[tuple]:
+    """``None`` or the shape of one waveform: ``(time, channels)`` or ``(channels, time)``; time may be ``None``."""
+    if input_shape is None:
+        return None
+    layout = "(time, channels)" if input_data_format == validation.CH_LAST else "(channels, time)"
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 2:
+        raise ValueError(
+            f"`input_shape` must be None or the shape of one waveform, {layout} for "
+            f"input_data_format={input_data_format!r}, got input_shape={input_shape!r}."
+        )
+    time_index = 0 if input_data_format == validation.CH_LAST else 1
+    for index, size in enumerate(input_shape):
+        if index == time_index and size is None:
+            continue  # variable-length waveforms (padded per batch)
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(
+                f"`input_shape` must hold positive integers, {layout} (the time may be None), got "
+                f"input_shape={input_shape!r}."
+            )
+    return tuple(None if size is None else int(size) for size in input_shape)
+
+
+def _sample_rate(value: Any) -> float:
+    return validation.check_float(value, "sample_rate", 0.0, low_inclusive=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class StftArguments:
+    """kapre ``STFT``'s arguments; :meth:`checked` resolves ``win_length`` and ``hop_length`` as kapre does."""
+
+    n_fft: int
+    win_length: Optional[int]
+    hop_length: Optional[int]
+    window_name: Optional[str]
+    pad_begin: bool
+    pad_end: bool
+
+    def checked(self) -> "StftArguments":
+        n_fft = validation.check_int(self.n_fft, "n_fft", minimum=2)
+        win_length = validation.check_int(self.win_length, "win_length", 1, n_fft, allow_none=True)
+        win_length = n_fft if win_length is None else win_length
+        hop_length = validation.check_int(self.hop_length, "hop_length", 1, n_fft, allow_none=True)
+        if hop_length is None:
+            hop_length = win_length // 4
+            if hop_length < 1:
+                raise ValueError(
+                    f"`hop_length` must be >= 1: its default win_length // 4 is 0 for win_length={win_length}; "
+                    f"pass hop_length explicitly, got hop_length=None."
+                )
+        if self.window_name is not None and not isinstance(self.window_name, str):
+            raise TypeError(
+                f"`window_name` must be None or a string, got window_name={self.window_name!r} "
+                f"({type(self.window_name).__name__})."
+            )
+        if self.window_name is not None and self.window_name not in WINDOW_NAMES:
+            raise ValueError(
+                f"`window_name` must be None or one of {WINDOW_NAMES}, got window_name={self.window_name!r}."
+            )
+        return dataclasses.replace(
+            self,
+            n_fft=n_fft,
+            win_length=win_length,
+            hop_length=hop_length,
+            pad_begin=validation.check_bool(self.pad_begin, "pad_begin"),
+            pad_end=validation.check_bool(self.pad_end, "pad_end"),
+        )
+
+    @property
+    def n_freq(self) -> int:
+        return self.n_fft // 2 + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class MelFilterbank:
+    """kapre ``ApplyFilterbank(type='mel')``'s arguments (the builder's ``mel_*`` arguments)."""
+
+    sample_rate: float
+    n_mels: int
+    f_min: float
+    f_max: Optional[float]
+    htk: bool
+    norm: Any
+
+    kind = "mel"
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_mels
+
+    def check(self, stft: StftArguments) -> None:
+        sample_rate = _sample_rate(self.sample_rate)
+        n_mels = validation.check_int(self.n_mels, "n_mels", minimum=1)
+        if n_mels > stft.n_freq:
+            # More mel bands than STFT bins: librosa only warns ("Empty filters").
+            raise ValueError(
+                f"`n_mels` must be <= n_fft // 2 + 1 = {stft.n_freq} (the STFT's frequency bins for "
+                f"n_fft={stft.n_fft}), got n_mels={n_mels}."
+            )
+        nyquist = sample_rate / 2
+        f_max = nyquist if self.f_max is None else validation.check_float(self.f_max, "mel_f_max", 0.0, nyquist,
+                                                                           low_inclusive=False)
+        validation.check_float(self.f_min, "mel_f_min", 0.0, f_max, high_inclusive=False)
+        validation.check_bool(self.htk, "mel_htk")
+        norm = self.norm
+        if not (norm is None or norm == "slaney" or (
+                isinstance(norm, numbers.Real) and not isinstance(norm, bool) and norm > 0)):
+            raise ValueError(
+                f"`mel_norm` must be 'slaney', None or a positive number (np.inf included), got mel_norm={norm!r}."
+            )
+
+    def kapre_kwargs(self, stft: StftArguments) -> dict:
+        return {"sample_rate": self.sample_rate, "n_freq": stft.n_freq, "n_mels": self.n_mels, "f_min": self.f_min,
+                "f_max": self.f_max, "htk": self.htk, "norm": self.norm}
+
+
+# kapre's default lowest log-frequency bin: C1.
+LOG_F_MIN_DEFAULT = 32.70319566
+
+
+@dataclasses.dataclass(frozen=True)
+class LogFilterbank:
+    """kapre ``ApplyFilterbank(type='log')``'s arguments (the builder's ``log_*`` arguments)."""
+
+    sample_rate: float
+    n_bins: int
+    f_min: Optional[float]
+    bins_per_octave: int
+    spread: float
+
+    kind = "log"
+
+    def check(self, stft: StftArguments) -> None:
+        sample_rate = _sample_rate(self.sample_rate)
+        n_bins = validation.check_int(self.n_bins, "log_n_bins", minimum=1)
+        bins_per_octave = validation.check_int(self.bins_per_octave, "log_bins_per_octave", minimum=1)
+        # kapre compares the top bin with sample_rate // 2 (floored): the same bound here, named.
+        nyquist = sample_rate // 2
+        f_min = LOG_F_MIN_DEFAULT if self.f_min is None else validation.check_float(
+            self.f_min, "log_f_min", 0.0, nyquist, low_inclusive=False, high_inclusive=False)
+        validation.check_float(self.spread, "log_spread", 0.0, low_inclusive=False)
+        f_max = f_min * 2 ** (n_bins / bins_per_octave)
+        if f_max > nyquist:
+            raise ValueError(
+                f"`log_n_bins` reaches {f_max:.1f} Hz, above the highest frequency {nyquist:g} Hz of "
+                f"sample_rate={self.sample_rate!r}: got log_n_bins={n_bins} with log_f_min={f_min:g} and "
+                f"log_bins_per_octave={bins_per_octave}; use fewer bins, a lower log_f_min or more bins per octave."
+            )
+
+    def kapre_kwargs(self, stft: StftArguments) -> dict:
+        return {"sample_rate": self.sample_rate, "n_freq": stft.n_freq, "n_bins": self.n_bins,
+                "bins_per_octave": self.bins_per_octave, "f_min": self.f_min, "spread": self.spread}
+
+
+@dataclasses.dataclass(frozen=True)
+class DecibelArguments:
+    """kapre ``MagnitudeToDecibel``'s arguments, and whether to apply it at all."""
+
+    return_decibel: bool
+    amin: float
+    ref_value: float
+    dynamic_range: float
+
+    def check(self) -> None:
+        # kapre only checks these when the layer first runs; fail at build time instead.
+        if validation.check_bool(self.return_decibel, "return_decibel"):
+            validation.check_float(self.amin, "db_amin", 0.0, low_inclusive=False)
+            validation.check_float(self.ref_value, "db_ref_value", 0.0, low_inclusive=False)
+            validation.check_float(self.dynamic_range, "db_dynamic_range", 0.0, low_inclusive=False)
+
+    def kapre_kwargs(self) -> dict:
+        return {"ref_value": self.ref_value, "amin": self.amin, "dynamic_range": self.dynamic_range}
+
+
+@dataclasses.dataclass(frozen=True)
+class AugmentArguments:
+    """The SpecAugment arguments as the caller gave them (:data:`DEFAULT` where left out), plus ``policy``."""
+
+    freq_mask_param: Any = DEFAULT
+    time_mask_param: Any = DEFAULT
+    n_freq_mask: Any = DEFAULT
+    n_time_mask: Any = DEFAULT
+    mask_value: Any = DEFAULT
+    time_warp_param: Any = DEFAULT
+    time_mask_ratio: Any = DEFAULT
+    time_masks_per_frame: Any = DEFAULT
+    seed: Optional[int] = None
+    policy: Optional[str] = None
+
+    def given(self) -> dict:
+        """The SpecAugment arguments the caller gave explicitly (``seed`` and ``policy`` aside)."""
+        fields = dataclasses.asdict(self)
+        return {key: value for key, value in fields.items() if key not in ("seed", "policy") and value is not DEFAULT}

@@ -1,0 +1,293 @@
+"""The frontend the builders return, and the map from valid waveform samples to valid STFT frames.
+
+A frame is *valid* when it starts before the example's last valid sample ends: with ``n`` valid
+samples, frame ``i`` starts at sample ``i * hop_length - p`` (``p = n_fft - hop_length`` with
+``pad_begin``, else 0) and is valid when that start is ``< n``; an example with ``n = 0`` has no
+valid frame. So the valid frames are a prefix of the frames (``pad_begin``'s frames in front of the
+waveform included), and the frames that start in the padding hold nothing but padding: the
+SpecAugment leaves them exactly as at inference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Optional
+
+import keras
+from keras import ops
+
+from .. import _validation as validation
+from .arguments import require_tensorflow_backend
+
+# Integer dtypes whose values may not fit int32 (the counts are int32, as SpecAugment's).
+_WIDER_THAN_INT32 = ("int64", "uint32", "uint64")
+
+
+@dataclasses.dataclass(frozen=True)
+class StftFraming:
+    """How kapre's ``STFT`` cuts a waveform into frames (``tf.signal.stft``, after its ``pad_begin``)."""
+
+    n_fft: int
+    win_length: int
+    hop_length: int
+    pad_begin: bool
+    pad_end: bool
+
+    @classmethod
+    def of_stft(cls, stft: Any) -> "StftFraming":
+        """The framing of a kapre ``STFT`` layer (``win_length`` and ``hop_length`` resolved)."""
+        return cls(stft.n_fft, stft.win_length, stft.hop_length, bool(stft.pad_begin), bool(stft.pad_end))
+
+    @property
+    def begin_padding(self) -> int:
+        # kapre pads n_fft - hop_length zeros (not win_length - hop_length) when pad_begin is set.
+        return self.n_fft - self.hop_length if self.pad_begin else 0
+
+    def n_frames(self, n_samples):
+        """Frames of a waveform of ``n_samples`` samples (a Python int, or an int tensor): ``tf.signal.frame``."""
+        padded = n_samples + self.begin_padding
+        if self.pad_end:
+            return (padded + self.hop_length - 1) // self.hop_length
+        if isinstance(padded, int):
+            return max(0, (padded - self.win_length) // self.hop_length + 1)
+        return ops.maximum((padded - self.win_length) // self.hop_length + 1, 0)
+
+    def frame_lengths(self, sample_lengths, n_samples):
+        """Valid frames per example (int32, shape (batch,)) for ``sample_lengths`` valid samples.
+
+        ``sample_lengths`` is clipped to ``[0, n_samples]`` (in its own dtype where that is wider than
+        int32, so 2**32 + 3 is not wrapped to 3): a negative count means 0, a count past the input
+        the whole input.
+        """
+        lengths = check_sample_lengths(sample_lengths)
+        if not isinstance(n_samples, int):
+            n_samples = ops.cast(n_samples, "int32")
+        dtype = keras.backend.standardize_dtype(lengths.dtype)
+        if dtype in _WIDER_THAN_INT32:
+            # Clip in the caller's dtype first: a cast of 2**32 + 3 to int32 would give 3.
+            lengths = ops.minimum(lengths, ops.cast(n_samples, dtype))
+        valid = ops.clip(ops.cast(lengths, "int32"), 0, n_samples)
+        started = (valid + (self.begin_padding + self.hop_length - 1)) // self.hop_length
+        counts = ops.minimum(started, self.n_frames(n_samples))
+        return ops.where(valid > 0, counts, ops.zeros_like(counts))
+
+    def frame_mask(self, sample_lengths, n_samples):
+        """``(batch, frames)`` bool: ``True`` on each example's valid frames."""
+        counts = self.frame_lengths(sample_lengths, n_samples)
+        frames = ops.arange(self.n_frames(n_samples), dtype="int32")
+        return frames[None, :] < counts[:, None]
+
+
+def check_sample_lengths(lengths, batch=None):
+    """``lengths`` as an integer tensor of shape (batch,); errors name ``lengths``.
+
+    ``batch`` (an int, or ``None`` when unknown) is checked against a static length of ``lengths``.
+    """
+    if not isinstance(lengths, keras.KerasTensor):
+        lengths = ops.convert_to_tensor(lengths)
+    dtype = keras.backend.standardize_dtype(lengths.dtype)
+    if not dtype.startswith(("int", "uint")):
+        raise TypeError(
+            f"`lengths` must be integers (valid waveform samples per example), got lengths of dtype {dtype}."
+        )
+    if len(lengths.shape) != 1:
+        raise ValueError(
+            f"`lengths` must have shape (batch,), one number of valid samples per example; "
+            f"got lengths of shape {tuple(lengths.shape)}."
+        )
+    if isinstance(batch, int) and lengths.shape[0] is not None and lengths.shape[0] != batch:
+        # A (1,) lengths is not broadcast: one count per example, always.
+        raise ValueError(
+            f"`lengths` must have one entry per example: the batch has {batch} examples, "
+            f"lengths has shape {tuple(lengths.shape)}."
+        )
+    return lengths
+
+
+def _assert_one_length_per_example(lengths, inputs):
+    """Where the batch size is only known when the graph runs, fail there naming ``lengths``."""
+    if keras.backend.backend() != "tensorflow" or isinstance(lengths, keras.KerasTensor):
+        return lengths
+    import tensorflow as tf
+
+    if lengths.shape[0] is not None and inputs.shape[0] is not None:
+        return lengths  # checked statically
+    check = tf.debugging.assert_equal(
+        tf.shape(lengths)[0],
+        tf.shape(inputs)[0],
+        message="`lengths` must have one entry per example (lengths has shape (n,) with n != batch)",
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(lengths)
+
+
+@keras.saving.register_keras_serializable(package="spec_augment")
+class FrameMask(keras.layers.Layer):
+    """``(batch, frames)`` bool mask of a frontend's valid frames: ``mask = FrameMask(...)(waveforms, lengths)``.
+
+    Made by :meth:`AugmentedFrontend.frame_mask`; a layer, so it works on symbolic inputs of a
+    functional model and saves with it. The number of frames follows the waveform's time axis.
+
+    >>> import numpy as np
+    >>> from spec_augment.composed import FrameMask
+    >>> mask = FrameMask(n_fft=512, win_length=512, hop_length=128, pad_begin=False, pad_end=False,
+    ...                  input_data_format='channels_last')
+    >>> np.asarray(mask(np.zeros((2, 1024, 1), 'float32'), np.array([1024, 300]))).astype(int)
+    array([[1, 1, 1, 1, 1],
+           [1, 1, 1, 0, 0]])
+    """
+
+    def __init__(self, n_fft, win_length, hop_length, pad_begin, pad_end, input_data_format, **kwargs):
+        super().__init__(**kwargs)
+        self.framing = StftFraming(n_fft, win_length, hop_length, pad_begin, pad_end)
+        self.input_data_format = validation.resolve_data_format(input_data_format, "input_data_format")
+
+    def _time_axis(self):
+        return 1 if self.input_data_format == validation.CH_LAST else 2
+
+    def call(self, waveforms, lengths):
+        lengths = check_sample_lengths(lengths, waveforms.shape[0])
+        lengths = _assert_one_length_per_example(lengths, waveforms)
+        return self.framing.frame_mask(lengths, ops.shape(waveforms)[self._time_axis()])
+
+    def compute_output_spec(self, waveforms, lengths):
+        check_sample_lengths(lengths, waveforms.shape[0])
+        n_samples = waveforms.shape[self._time_axis()]
+        n_frames = None if n_samples is None else self.framing.n_frames(n_samples)
+        return keras.KerasTensor((waveforms.shape[0], n_frames), dtype="bool")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(dataclasses.asdict(self.framing), input_data_format=self.input_data_format)
+        return config
+
+
+def frame_lengths(
+    sample_lengths,
+    n_samples: int,
+    *,
+    n_fft: int,
+    win_length: Optional[int] = None,
+    hop_length: Optional[int] = None,
+    pad_begin: bool = False,
+    pad_end: bool = False,
+):
+    """Valid STFT frames per example for ``sample_lengths`` valid samples, with kapre's STFT framing.
+
+    Same arguments and defaults as kapre's ``STFT`` (``win_length`` defaults to ``n_fft``,
+    ``hop_length`` to ``win_length // 4``). A frame is valid when it starts before the example's last
+    valid sample ends (the module docstring has the formula); negative lengths count as 0, lengths
+    past ``n_samples`` as ``n_samples``. For a frontend, :meth:`AugmentedFrontend.frame_lengths`
+    reads these arguments from its STFT.
+
+    Args:
+        sample_lengths: integer array or tensor, shape (batch,): valid samples per example.
+        n_samples: samples of the (padded) input, the length of its time axis.
+
+    Returns:
+        int32 tensor, shape (batch,): valid frames per example, at most the STFT's number of frames.
+
+    >>> from spec_augment.composed import frame_lengths
+    >>> [int(n) for n in frame_lengths([0, 1, 1000, 4000, 9999], 4000, n_fft=512, hop_length=128)]
+    [0, 1, 8, 28, 28]
+    """
+    win_length = n_fft if win_length is None else win_length
+    hop_length = win_length // 4 if hop_length is None else hop_length
+    return StftFraming(n_fft, win_length, hop_length, pad_begin, pad_end).frame_lengths(sample_lengths, n_samples)
+
+
+@keras.saving.register_keras_serializable(package="spec_augment")
+class AugmentedFrontend(keras.Sequential):
+    """A ``keras.Sequential`` of kapre STFT -> Magnitude -> [filterbank] -> [decibel] -> SpecAugment.
+
+    The builders of :mod:`spec_augment.composed` return it. It is a plain ``Sequential`` (same
+    config, same saving) with one more call argument: ``frontend(x, training=True, lengths=n)``,
+    ``n`` the number of valid waveform samples of each example (integers, shape (batch,)). The
+    frontend turns them into valid frames of its own STFT (:meth:`frame_lengths`) and passes those
+    to its SpecAugment: masks and warp stay inside, the frames that start in the padding come out as
+    at inference. Without ``lengths`` it is exactly the ``Sequential`` of its layers.
+
+    >>> import numpy as np
+    >>> from spec_augment.composed import get_augmented_stft_magnitude_layer
+    >>> frontend = get_augmented_stft_magnitude_layer(
+    ...     input_shape=(1024, 1), n_fft=256, hop_length=128, input_data_format='channels_last',
+    ...     output_data_format='channels_last', n_time_mask=2, mask_value=-1.0, seed=0)
+    >>> type(frontend).__name__, frontend.output_shape
+    ('AugmentedFrontend', (None, 7, 129, 1))
+    >>> lengths = np.array([1024, 200])  # valid samples; the second example is zero-padded after 200
+    >>> [int(n) for n in frontend.frame_lengths(lengths)]  # frames starting at samples 0 and 128
+    [7, 2]
+    >>> augmented = np.asarray(frontend(np.ones((2, 1024, 1), 'float32'), training=True, lengths=lengths))
+    >>> bool((augmented[1, 2:] == -1.0).any())  # nothing masked past the valid frames
+    False
+    """
+
+    @property
+    def framing(self) -> StftFraming:
+        """The STFT's framing (``n_fft``, ``win_length``, ``hop_length``, ``pad_begin``, ``pad_end``)."""
+        return StftFraming.of_stft(self.layers[0])
+
+    @property
+    def input_data_format(self) -> str:
+        return self.layers[0].input_data_format
+
+    def _time_axis(self) -> int:
+        return 1 if self.input_data_format == validation.CH_LAST else 2
+
+    def _static_n_samples(self, n_samples):
+        if n_samples is not None:
+            return validation.check_int(n_samples, "n_samples")
+        try:
+            n_samples = self.input_shape[self._time_axis()]
+        except AttributeError:
+            n_samples = None
+        if n_samples is None:
+            raise ValueError(
+                f"Frontend {self.name!r} has no fixed input length; pass `n_samples`, the samples of the padded input."
+            )
+        return n_samples
+
+    def frame_lengths(self, sample_lengths, n_samples: Optional[int] = None):
+        """Valid frames per example (int32, shape (batch,)) for ``sample_lengths`` valid samples.
+
+        ``n_samples`` (samples of the padded input) defaults to the frontend's fixed input length.
+        Negative lengths count as 0, lengths past the input as the full input. See :func:`frame_lengths`.
+        """
+        return self.framing.frame_lengths(sample_lengths, self._static_n_samples(n_samples))
+
+    def frame_mask(self, waveforms, lengths):
+        """``(batch, frames)`` bool, ``True`` on each example's valid frames, for masking-aware layers.
+
+        Works on tensors and on a functional model's symbolic inputs (it is a :class:`FrameMask`
+        layer, which saves with the model): pass it as ``mask=`` to an LSTM/GRU or as
+        ``query_mask``/``value_mask`` to ``MultiHeadAttention`` after reshaping the spectrogram to
+        (batch, frames, features).
+        """
+        layer = FrameMask(**dataclasses.asdict(self.framing), input_data_format=self.input_data_format)
+        return layer(waveforms, lengths)
+
+    def call(self, inputs, training=None, mask=None, lengths=None):
+        if lengths is None:
+            return super().call(inputs, training=training, mask=mask)
+        lengths = check_sample_lengths(lengths, inputs.shape[0])
+        lengths = _assert_one_length_per_example(lengths, inputs)
+        frames = self.framing.frame_lengths(lengths, ops.shape(inputs)[self._time_axis()])
+        outputs = inputs
+        for layer in self.layers[:-1]:
+            outputs = layer(outputs)
+        return self.layers[-1](outputs, training=training, lengths=frames)
+
+    def compute_output_spec(self, inputs, training=None, mask=None, lengths=None):
+        if lengths is not None:
+            check_sample_lengths(lengths, inputs.shape[0])
+        return super().compute_output_spec(inputs, training=training, mask=mask)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        require_tensorflow_backend(f"Loading the augmented frontend {config.get('name')!r}")
+        # The kapre layers inside register themselves with Keras when kapre is imported, and
+        # spec_augment.composed imports kapre only to build a frontend.
+        import kapre  # noqa: F401
+
+        return super().from_config(config, custom_objects=custom_objects)
+
