@@ -55,6 +55,7 @@ def sample_bands(uniform_width, uniform_start, max_width, extent):
     Returns:
         ``(starts, widths)``, two int32 tensors ``(batch, n_masks)``.
     """
+    uniform_width, uniform_start = ops.convert_to_tensor(uniform_width), ops.convert_to_tensor(uniform_start)
     max_width = ops.cast(max_width, "int32")
     extent = ops.cast(extent, "int32")
     widths = ops.cast(ops.floor(uniform_width * ops.cast(max_width + 1, uniform_width.dtype)), "int32")
