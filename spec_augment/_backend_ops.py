@@ -29,7 +29,7 @@ def draw_dtype() -> str:
     if BACKEND == "jax":
         import jax
 
-        return "float64" if jax.config.jax_enable_x64 else "float32"
+        return "float64" if getattr(jax.config, "jax_enable_x64", False) else "float32"
     return "float64"
 
 

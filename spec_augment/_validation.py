@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Optional
+from typing import Any, Literal, Optional, overload
 
 import keras
 
@@ -32,6 +32,14 @@ def resolve_data_format(data_format: Any, name: str = "data_format") -> str:
     return data_format
 
 
+@overload
+def check_int(
+    value: Any, name: str, minimum: int = ..., maximum: Optional[int] = ..., allow_none: Literal[False] = ...
+) -> int: ...
+@overload
+def check_int(
+    value: Any, name: str, minimum: int = ..., maximum: Optional[int] = ..., *, allow_none: Literal[True]
+) -> Optional[int]: ...
 def check_int(
     value: Any,
     name: str,
@@ -46,11 +54,12 @@ def check_int(
         # A float with an integral value (e.g. 27.0) is still rejected: widths are counts.
         kind = "an integer or None" if allow_none else "an integer"
         raise TypeError(f"`{name}` must be {kind}, got {name}={value!r} ({type(value).__name__}).")
+    value = int(value)
     if value < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}, got {name}={value!r}.")
     if maximum is not None and value > maximum:
         raise ValueError(f"`{name}` must be <= {maximum}, got {name}={value!r}.")
-    return int(value)
+    return value
 
 
 def check_float(
@@ -103,6 +112,7 @@ def check_seed(value: Any, name: str = "seed") -> Optional[int]:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"`{name}` must be an integer or None, got {name}={value!r} ({type(value).__name__}).")
+    value = int(value)
     if not 0 <= value <= SEED_MAX:
         raise ValueError(f"`{name}` must be None or an integer in [0, {SEED_MAX}], got {name}={value!r}.")
-    return int(value)
+    return value

@@ -31,22 +31,25 @@ class SpecAugment(keras.layers.Layer):
         n_freq_mask (int): mF, frequency masks per example; 0 turns them off.
         n_time_mask (int): mT, time masks per example (the most, with ``time_masks_per_frame``); 0 = off.
         mask_value (float or 'mean'): the value written into masked cells; ``'mean'`` = each example's
-            mean over its valid frames, taken from the input before any warp or mask.
+            mean over the finite cells of its valid frames (in float64 for float64 input, else
+            float32; 0 if none is finite), taken from the input before any warp or mask.
         time_warp_param (int): W, the time-warp parameter; 0 turns the warp off.
-        time_mask_ratio (float): p in (0, 1]: no time mask is wider than ``floor(p * tau)``.
-        time_masks_per_frame (float): p_M >= 0; when > 0 an example gets
+        time_mask_ratio (float): p in (0, 1]: no time mask is wider than ``floor(p * tau)``,
+            computed exactly for decimal p (0.29 * 100 frames allows 29).
+        time_masks_per_frame (float): p_M in [0, 1]; when > 0 an example gets
             ``min(n_time_mask, floor(p_M * tau))`` time masks; 0 = always ``n_time_mask``.
         data_format (str): ``'channels_last'`` (batch, time, freq, channels), ``'channels_first'``
-            (batch, channels, time, freq) or ``'default'`` (``keras.config.image_data_format()``).
+            (batch, channels, time, freq) or ``'default'`` (``keras.config.image_data_format()``,
+            resolved when the layer is made and saved resolved).
             Rank-3 input (batch, time, freq) is accepted in any case.
-        seed (int or None): seeds the layer's ``keras.random.SeedGenerator``. Two layers with the same
-            seed give the same sequence of outputs; successive calls give new masks.
-        fused (bool): run the (pure) warp-and-mask transform as one XLA-compiled kernel, so the
-            tensor is read and written about once even in plain graph mode. XLA compiles once per
-            input shape and dtype; set ``False`` where every batch has a new shape (e.g. ragged
-            ``padded_batch`` pipelines) to avoid recompiling, at about 2x the cost per call for masks and
-            about 4x with time warp (``benchmarks/results.md``).
-            The random draws are the same either way; outputs agree to float rounding.
+        seed (int or None): an integer in [0, 2**31 - 1] seeds the layer's random state. Two layers
+            with the same seed give the same sequence of outputs on one backend; successive calls give
+            new masks. Draws are atomic: threads and parallel ``tf.data`` calls never share one.
+        fused (bool): on TensorFlow, run the warp-and-mask transform as one XLA kernel inside graphs
+            whose spectrogram shape is static (read and write the tensor about once). Graphs with a
+            dynamic time axis and eager calls always run plain ops (no compile per new length).
+            ``False`` never uses XLA. No effect on JAX and PyTorch. The random draws are the same
+            either way; outputs agree to float rounding.
         **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
 
     Semantics, per example of ``tau`` valid frames (``tau`` = the time axis, or ``lengths[b]``):
@@ -60,22 +63,35 @@ class SpecAugment(keras.layers.Layer):
       ``0 .. tau - t``.
     * Masks of one kind may overlap. Masked cells are whole rows/columns set to ``mask_value``; every
       other cell is bit-identical to the (warped) input. Frames past ``lengths[b]`` are never changed.
+    * Non-finite input: frames the warp does not move (unwarped examples, padding) are copied
+      bit-exactly, inf and NaN included; a frame interpolated between two is NaN only if one of them
+      is NaN (or they are infinities of opposite sign), and infinite next to an infinite one.
     * All channels of an example share its warp and masks. Output dtype = input dtype (float16 and
       bfloat16 included: the layer does not autocast).
 
+    Input shape:
+        ``(batch, time, freq, channels)`` (``channels_last``), ``(batch, channels, time, freq)``
+        (``channels_first``) or ``(batch, time, freq)``; any float dtype. Call with
+        ``training=True`` to augment and, optionally, ``lengths``: the valid frames of each example,
+        integer ``(batch,)`` (negative values count as 0, values past the time axis as all of it).
+
+    Output shape:
+        Same as the input, same dtype.
+
     Example:
-        ::
-
-            import numpy as np
-            from spec_augment import SpecAugment
-
-            layer = SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3,
-                                mask_value=-100, seed=0)
-            melgram = np.random.randn(8, 100, 64, 1).astype("float32")  # (batch, time, freq, ch)
-            augmented = layer(melgram, training=True)   # masked
-            same = layer(melgram)                      # identity at inference
-
-            ld = SpecAugment.from_policy("LD")         # Table 1 of the paper, time warp included
+        >>> import numpy as np
+        >>> from spec_augment import SpecAugment
+        >>> layer = SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3,
+        ...                     mask_value=-100, seed=0)
+        >>> melgram = np.random.default_rng(0).normal(size=(8, 100, 64, 1)).astype("float32")
+        >>> augmented = np.asarray(layer(melgram, training=True))  # per-example masks
+        >>> augmented.shape, bool((augmented == -100).any())
+        ((8, 100, 64, 1), True)
+        >>> bool((np.asarray(layer(melgram)) == melgram).all())  # identity at inference
+        True
+        >>> padded = np.asarray(layer(melgram, training=True, lengths=np.array([40] * 8)))
+        >>> bool((padded[:, 40:] == melgram[:, 40:]).all())  # frames past each length untouched
+        True
     """
 
     def __init__(
@@ -123,6 +139,10 @@ class SpecAugment(keras.layers.Layer):
 
         ``overrides`` replace any of the policy's values or add other arguments
         (``mask_value``, ``data_format``, ``seed``, ``name``, ...).
+
+        >>> layer = SpecAugment.from_policy("LD", mask_value="mean", seed=0)
+        >>> layer.time_warp_param, layer.freq_mask_param, layer.n_freq_mask, layer.time_mask_param
+        (80, 27, 2, 100)
         """
         return cls(**{**policy_arguments(name), **overrides})
 

@@ -16,7 +16,7 @@ Every per-example mask or warp is shared by all channels of that example.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from keras import backend as keras_backend
 from keras import ops
@@ -28,8 +28,12 @@ from . import _backend_ops
 MAX_DENOMINATOR = 46340
 
 
-def spectrogram_axes(rank, data_format):
-    """``(time_axis, freq_axis)`` of a rank-3 or rank-4 spectrogram batch."""
+def spectrogram_axes(rank: int, data_format: str) -> Tuple[int, int]:
+    """``(time_axis, freq_axis)`` of a rank-3 or rank-4 spectrogram batch.
+
+    >>> spectrogram_axes(4, "channels_first"), spectrogram_axes(4, "channels_last"), spectrogram_axes(3, "channels_first")
+    ((2, 3), (1, 2), (1, 2))
+    """
     if rank == 3:
         return 1, 2
     if rank == 4:
@@ -41,7 +45,7 @@ def spectrogram_axes(rank, data_format):
     )
 
 
-def sample_bands(uniform_width, uniform_start, max_width, extent):
+def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any) -> Tuple[Any, Any]:
     """Turn uniform [0, 1) draws into mask bands ``(starts, widths)``.
 
     The width is uniform on ``0..max_width`` (inclusive) and the start uniform on
@@ -54,6 +58,12 @@ def sample_bands(uniform_width, uniform_start, max_width, extent):
 
     Returns:
         ``(starts, widths)``, two int32 tensors ``(batch, n_masks)``.
+
+    Example:
+        >>> import numpy as np
+        >>> starts, widths = sample_bands(np.array([[0.0, 0.99]]), np.array([[0.5, 0.99]]), 4, 10)
+        >>> np.asarray(widths).tolist(), np.asarray(starts).tolist()  # widths 0..4, starts 0..10-width
+        ([[0, 4]], [[5, 6]])
     """
     uniform_width, uniform_start = ops.convert_to_tensor(uniform_width), ops.convert_to_tensor(uniform_start)
     max_width = ops.cast(max_width, "int32")
@@ -66,10 +76,14 @@ def sample_bands(uniform_width, uniform_start, max_width, extent):
     return starts, widths
 
 
-def bands_to_mask(starts, widths, size):
+def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     """``(batch, n_masks)`` bands -> ``(batch, size)`` bool, true where any band covers the bin.
 
     Bands may overlap; a band of width 0 covers nothing; ``n_masks`` may be 0.
+
+    >>> import numpy as np
+    >>> np.asarray(bands_to_mask(np.array([[1, 4, 0]]), np.array([[2, 1, 0]]), 6)).astype(int).tolist()
+    [[0, 1, 1, 0, 1, 0]]
     """
     positions = ops.arange(size, dtype="int32")[None, None, :]
     starts = ops.cast(starts, "int32")[:, :, None]
@@ -77,7 +91,7 @@ def bands_to_mask(starts, widths, size):
     return ops.any((positions >= starts) & (positions < ends), axis=1)
 
 
-def mask_codes(time_mask, freq_mask, valid=None):
+def mask_codes(time_mask: Any, freq_mask: Any, valid: Optional[Any] = None) -> Tuple[Any, Any]:
     """Small per-axis codes whose broadcast comparison ``time_code < freq_code`` is the full mask.
 
     The cell ``(t, f)`` is masked when frame ``t`` is valid and is covered by a time mask or bin ``f``
@@ -87,6 +101,13 @@ def mask_codes(time_mask, freq_mask, valid=None):
 
     Returns:
         ``(time_code, freq_code)``: int8 tensors ``(batch, time)`` and ``(batch, freq)``.
+
+    Example:
+        >>> import numpy as np
+        >>> t, f = mask_codes(np.array([[True, False, False]]), np.array([[False, True]]),
+        ...                   valid=np.array([[True, True, False]]))
+        >>> (np.asarray(t)[:, :, None] < np.asarray(f)[:, None, :]).astype(int).tolist()  # frame 2 is padding
+        [[[1, 1], [0, 1], [0, 0]]]
     """
     # time: 0 = masked, 1 = valid and unmasked, 2 = padding (never masked)
     time_code = ops.where(time_mask, 0, 1)
@@ -97,7 +118,7 @@ def mask_codes(time_mask, freq_mask, valid=None):
     return ops.cast(time_code, "int8"), ops.cast(freq_code, "int8")
 
 
-def apply_masks(inputs, time_code, freq_code, mask_value, time_axis, freq_axis):
+def apply_masks(inputs: Any, time_code: Any, freq_code: Any, mask_value: Any, time_axis: int, freq_axis: int) -> Any:
     """Replace the masked cells of ``inputs`` by ``mask_value`` in one broadcast ``where``.
 
     Args:
@@ -105,7 +126,14 @@ def apply_masks(inputs, time_code, freq_code, mask_value, time_axis, freq_axis):
         time_code, freq_code: from :func:`mask_codes`.
         mask_value: a scalar, or a ``(batch,)`` tensor (one value per example).
         time_axis, freq_axis: from :func:`spectrogram_axes`.
+
+    Example:
+        >>> import numpy as np
+        >>> t, f = mask_codes(np.array([[False, True]]), np.array([[False, False, True]]))
+        >>> np.asarray(apply_masks(np.zeros((1, 2, 3), "float32"), t, f, 9.0, 1, 2)).tolist()
+        [[[0.0, 0.0, 9.0], [9.0, 9.0, 9.0]]]
     """
+    inputs = ops.convert_to_tensor(inputs)
     rank = len(inputs.shape)
     condition = time_code[:, :, None] < freq_code[:, None, :]  # (batch, time, freq)
     condition = ops.reshape(condition, _per_example_shape(condition, rank, (time_axis, freq_axis)))
@@ -115,7 +143,9 @@ def apply_masks(inputs, time_code, freq_code, mask_value, time_axis, freq_axis):
     return ops.where(condition, mask_value, inputs)
 
 
-def mask_along_axis(inputs, starts, widths, axis, mask_value=0.0, data_format="channels_last"):
+def mask_along_axis(
+    inputs: Any, starts: Any, widths: Any, axis: str, mask_value: Any = 0.0, data_format: str = "channels_last"
+) -> Any:
     """Mask bands along one axis, per example (the torchaudio-style building block).
 
     Args:
@@ -148,7 +178,7 @@ def mask_along_axis(inputs, starts, widths, axis, mask_value=0.0, data_format="c
     return apply_masks(inputs, time_code, freq_code, mask_value, time_axis, freq_axis)
 
 
-def warp_source_positions(anchors, shifts, lengths, n_frames):
+def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any) -> Any:
     """Source position of every output frame under the paper's piecewise-linear time warp.
 
     Within an example's ``tau = lengths[b]`` valid frames, the map keeps frame 0 and frame ``tau - 1``
@@ -161,6 +191,12 @@ def warp_source_positions(anchors, shifts, lengths, n_frames):
 
     Returns:
         float32 ``(batch, n_frames)``: output frame ``t`` reads the input at position ``src[b, t]``.
+
+    Example:
+        >>> import numpy as np
+        >>> src = warp_source_positions(np.array([2]), np.array([2]), np.array([7]), 8)
+        >>> np.round(np.asarray(src), 2).tolist()  # frame 2 moves to 4; frames 0, 6 (and padding 7) fixed
+        [[0.0, 0.5, 1.0, 1.5, 2.0, 4.0, 6.0, 7.0]]
     """
     frames = ops.cast(ops.arange(n_frames, dtype="int32"), "float32")[None, :]
     anchors = ops.cast(anchors, "float32")[:, None]
@@ -212,7 +248,7 @@ def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
     return ops.where(fraction == 0.0, below, ops.cast(mixed, inputs.dtype))
 
 
-def _per_example_shape(tensor, rank, axes):
+def _per_example_shape(tensor: Any, rank: int, axes: Tuple[int, ...]) -> Tuple[Any, ...]:
     """Shape that places the trailing axes of a ``(batch, *axes)`` tensor at ``axes`` of a rank-``rank`` one."""
     shape = ops.shape(tensor)
     target = [shape[0]] + [1] * (rank - 1)
@@ -221,8 +257,13 @@ def _per_example_shape(tensor, rank, axes):
     return tuple(target)
 
 
-def valid_frames(lengths, n_frames):
-    """``(batch, n_frames)`` bool: frame ``t`` of example ``b`` is one of its ``lengths[b]`` valid frames."""
+def valid_frames(lengths: Any, n_frames: Any) -> Any:
+    """``(batch, n_frames)`` bool: frame ``t`` of example ``b`` is one of its ``lengths[b]`` valid frames.
+
+    >>> import numpy as np
+    >>> np.asarray(valid_frames(np.array([0, 2]), 3)).astype(int).tolist()
+    [[0, 0, 0], [1, 1, 0]]
+    """
     return ops.arange(n_frames, dtype="int32")[None, :] < ops.cast(lengths, "int32")[:, None]
 
 
@@ -289,11 +330,24 @@ def floor_ratio(counts: Any, ratio: Fraction) -> Any:
 
 
 def as_ratio(value: float) -> Fraction:
-    """The fraction a decimal ``value`` in [0, 1] stands for (0.29 -> 29/100)."""
+    """The fraction a decimal ``value`` in [0, 1] stands for: the nearest with denominator <= 46340.
+
+    >>> as_ratio(0.29), as_ratio(1 / 3), as_ratio(0.04)
+    (Fraction(29, 100), Fraction(1, 3), Fraction(1, 25))
+    """
     return Fraction(value).limit_denominator(MAX_DENOMINATOR)
 
 
-def augment(inputs, params, *, time_axis, freq_axis, mask_value, warp=True, mask=True):
+def augment(
+    inputs: Any,
+    params: Dict[str, Any],
+    *,
+    time_axis: int,
+    freq_axis: int,
+    mask_value: Any,
+    warp: bool = True,
+    mask: bool = True,
+) -> Any:
     """The whole SpecAugment transform for drawn parameters: time warp, then masks. Pure.
 
     Args:
@@ -306,6 +360,18 @@ def augment(inputs, params, *, time_axis, freq_axis, mask_value, warp=True, mask
         mask_value: a number, or ``"mean"`` for each example's mean over its valid frames (taken
             before warp and masks).
         warp, mask: whether to apply the time warp and the masks.
+
+    ``augment_fused`` is the same function compiled as one XLA kernel on TensorFlow (the same
+    function on the other backends).
+
+    Example:
+        >>> import numpy as np
+        >>> params = {"lengths": np.array([4]), "padded": False,
+        ...           "time_starts": np.array([[1]]), "time_widths": np.array([[2]]),
+        ...           "freq_starts": np.array([[0]]), "freq_widths": np.array([[0]])}
+        >>> x = np.arange(8, dtype="float32").reshape(1, 4, 2)
+        >>> np.asarray(augment(x, params, time_axis=1, freq_axis=2, mask_value="mean", warp=False)).tolist()
+        [[[0.0, 1.0], [3.5, 3.5], [3.5, 3.5], [6.0, 7.0]]]
     """
     shape = ops.shape(inputs)
     n_time, n_freq = shape[time_axis], shape[freq_axis]

@@ -163,7 +163,7 @@ class MelFilterbank:
         validation.check_bool(self.htk, "mel_htk")
         norm = self.norm
         if not (norm is None or norm == "slaney" or (
-                isinstance(norm, numbers.Real) and not isinstance(norm, bool) and norm > 0)):
+                isinstance(norm, numbers.Real) and not isinstance(norm, bool) and float(norm) > 0)):
             raise ValueError(
                 f"`mel_norm` must be 'slaney', None or a positive number (np.inf included), got mel_norm={norm!r}."
             )

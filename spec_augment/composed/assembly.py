@@ -66,6 +66,8 @@ def check_fits_one_frame(input_shape: Optional[tuple], input_format: str, stft: 
     if input_shape is None:
         return
     n_samples = input_shape[0 if input_format == validation.CH_LAST else 1]
+    # `stft` is checked: win_length and hop_length are resolved to integers.
+    assert stft.win_length is not None and stft.hop_length is not None
     framing = StftFraming(stft.n_fft, stft.win_length, stft.hop_length, stft.pad_begin, stft.pad_end)
     if n_samples is not None and framing.n_frames(n_samples) < 1:
         raise ValueError(
