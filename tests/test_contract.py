@@ -35,15 +35,15 @@ def frontend_cases():
         return {}
     from spec_augment import composed
 
-    common = dict(n_fft=128, hop_length=32, sample_rate=8000, return_decibel=True, seed=0,
+    common = dict(n_fft=128, hop_length=32, return_decibel=True, seed=0,
                   input_data_format="channels_last", output_data_format="channels_last")
     return {
         "stft frontend": (lambda: composed.get_augmented_stft_magnitude_layer(input_shape=(1024, 1), **common),
                           (1024, 1), "float32"),
-        "mel frontend": (lambda: composed.get_augmented_melspectrogram_layer(input_shape=(1024, 1), n_mels=20, **common),
+        "mel frontend": (lambda: composed.get_augmented_melspectrogram_layer(input_shape=(1024, 1), n_mels=20, sample_rate=8000, **common),
                          (1024, 1), "float32"),
         "log-frequency frontend": (lambda: composed.get_augmented_log_frequency_spectrogram_layer(
-            input_shape=(1024, 1), log_n_bins=24, **common), (1024, 1), "float32"),
+            input_shape=(1024, 1), log_n_bins=24, sample_rate=8000, log_f_min=100.0, **common), (1024, 1), "float32"),
     }
 
 
