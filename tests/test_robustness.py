@@ -68,7 +68,7 @@ def test_mean_fill_ignores_non_finite_cells():
     x[1, :10] = -np.inf
     x[2, 7, 1, 0] = np.inf
     x[3] = -np.inf  # nothing finite: the fill is 0
-    layer = SpecAugment(12, 5, 1, 1, mask_value="mean", seed=3)
+    layer = SpecAugment(12, 5, 4, 4, mask_value="mean", seed=3)  # 8 masks: every example gets some
     params = layer.get_random_transformation(ops.convert_to_tensor(x))
     out = np.asarray(layer.transform(ops.convert_to_tensor(x), params))
     mask = reference_mask(numpy_params(params), 50, 12)
