@@ -211,3 +211,23 @@ def test_16_bit_interpolation_is_float32_arithmetic_rounded_once(dtype):
     ulp = np.abs(np.spacing(expected.astype(numpy_dtype)).astype("float32"))
     assert (np.abs(out - expected) <= ulp).all()
     assert (out != expected).mean() < 0.01
+
+
+# ---------------------------------------------------------------------------------------- lengths size
+def test_lengths_of_one_entry_are_not_broadcast():
+    with pytest.raises(ValueError, match="`lengths` must have one entry per example"):
+        SpecAugment(5, 5)(np.zeros((4, 20, 8, 1), "float32"), training=True, lengths=np.array([10]))
+
+
+@pytest.mark.tensorflow_only("a tf.function whose batch size is unknown when traced")
+@pytest.mark.parametrize("fused", [True, False])
+def test_lengths_of_the_wrong_size_under_a_dynamic_batch_name_lengths(fused):
+    import tensorflow as tf
+
+    layer = SpecAugment(5, 5, fused=fused)
+    fn = tf.function(lambda x, n: layer(x, training=True, lengths=n),
+                     input_signature=[tf.TensorSpec((None, None, 8, 1)), tf.TensorSpec((None,), tf.int32)])
+    assert fn(tf.zeros((4, 20, 8, 1)), tf.constant([5, 6, 7, 8])).shape == (4, 20, 8, 1)
+    for wrong in ([10], [1, 2]):
+        with pytest.raises(tf.errors.InvalidArgumentError, match="`lengths` must have one entry per example"):
+            fn(tf.zeros((4, 20, 8, 1)), tf.constant(wrong))
