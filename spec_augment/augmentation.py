@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 import keras
 import numpy as np
@@ -96,19 +96,19 @@ class SpecAugment(keras.layers.Layer):
 
     def __init__(
         self,
-        freq_mask_param,
-        time_mask_param,
-        n_freq_mask=1,
-        n_time_mask=1,
-        mask_value=0.0,
-        time_warp_param=0,
-        time_mask_ratio=1.0,
-        time_masks_per_frame=0.0,
-        data_format="channels_last",
-        seed=None,
-        fused=True,
-        **kwargs,
-    ):
+        freq_mask_param: int,
+        time_mask_param: Optional[int],
+        n_freq_mask: int = 1,
+        n_time_mask: int = 1,
+        mask_value: Union[float, str] = 0.0,
+        time_warp_param: int = 0,
+        time_mask_ratio: float = 1.0,
+        time_masks_per_frame: float = 0.0,
+        data_format: str = "channels_last",
+        seed: Optional[int] = None,
+        fused: bool = True,
+        **kwargs: Any,
+    ) -> None:
         # Masking works in any float dtype; autocasting would turn float16/bfloat16 into float32.
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
@@ -134,7 +134,7 @@ class SpecAugment(keras.layers.Layer):
         self.supports_jit = True
 
     @classmethod
-    def from_policy(cls, name, **overrides):
+    def from_policy(cls, name: str, **overrides: Any) -> "SpecAugment":
         """A layer with a policy of the paper's Table 1: ``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'``.
 
         ``overrides`` replace any of the policy's values or add other arguments

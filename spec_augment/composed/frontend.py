@@ -52,7 +52,7 @@ class StftFraming:
             return max(0, (padded - self.win_length) // self.hop_length + 1)
         return ops.maximum((padded - self.win_length) // self.hop_length + 1, 0)
 
-    def frame_lengths(self, sample_lengths, n_samples):
+    def frame_lengths(self, sample_lengths: Any, n_samples: int) -> Any:
         """Valid frames per example (int32, shape (batch,)) for ``sample_lengths`` valid samples.
 
         ``sample_lengths`` is clipped to ``[0, n_samples]`` (in its own dtype where that is wider than
@@ -163,7 +163,7 @@ class FrameMask(keras.layers.Layer):
 
 
 def frame_lengths(
-    sample_lengths,
+    sample_lengths: Any,
     n_samples: int,
     *,
     n_fft: int,
@@ -171,7 +171,7 @@ def frame_lengths(
     hop_length: Optional[int] = None,
     pad_begin: bool = False,
     pad_end: bool = False,
-):
+) -> Any:
     """Valid STFT frames per example for ``sample_lengths`` valid samples, with kapre's STFT framing.
 
     Same arguments and defaults as kapre's ``STFT`` (``win_length`` defaults to ``n_fft``,
@@ -247,7 +247,7 @@ class AugmentedFrontend(keras.Sequential):
             )
         return n_samples
 
-    def frame_lengths(self, sample_lengths, n_samples: Optional[int] = None):
+    def frame_lengths(self, sample_lengths: Any, n_samples: Optional[int] = None) -> Any:
         """Valid frames per example (int32, shape (batch,)) for ``sample_lengths`` valid samples.
 
         ``n_samples`` (samples of the padded input) defaults to the frontend's fixed input length.
