@@ -49,6 +49,12 @@ def gather_frames(inputs: Any, indices: Any, time_axis: int) -> Any:
     """``out[b, ..., t, ...] = inputs[b, ..., indices[b, t], ...]`` along ``time_axis``."""
     if TENSORFLOW:
         return _tf_ops.gather_frames(inputs, indices, time_axis)
+    if BACKEND == "torch" and time_axis == 1:
+        import torch
+
+        # Advanced indexing moves whole rows; take_along_axis would expand the index to full size.
+        rows = torch.arange(inputs.shape[0], device=inputs.device)[:, None]
+        return inputs[rows, ops.convert_to_tensor(indices).long()]
     shape = [ops.shape(indices)[0]] + [1] * (len(inputs.shape) - 1)
     shape[time_axis] = ops.shape(indices)[1]
     # Indices broadcast over the other axes (a view in torch, fused under jax.jit).
