@@ -62,14 +62,15 @@ def test_cli_defaults_follow_the_study_choice():
     "argv, expected",
     [
         (["--model", "conv1d"], dict(model="conv1d")),
-        (["--train-takes", "10-14"], dict(train_takes=(10, 14))),
+        (["--train-takes", "10-14"], dict(train_takes=(10, 14), epochs=fsdd.DEFAULT_LOW_DATA_EPOCHS)),
         (["--train-takes", "12"], dict(train_takes=(12, 12))),
         (["--val-takes", "45-49", "--val-speaker", "theo"], dict(val_takes=(45, 49), val_speaker="theo")),
         (["--no-augment", "--policy", "full"], dict(policy="none")),
         (["--policy", "FSDD"], dict(policy="full")),
         (["--policy", "sm"], dict(policy="SM")),
         (["--policy", "Time+Warp"], dict(policy="time+warp")),
-        (["--held-out-speaker", "theo", "--seed", "3", "--epochs", "7"], dict(held_out_speaker="theo", seed=3, epochs=7)),
+        (["--held-out-speaker", "theo", "--seed", "3", "--epochs", "7"],
+         dict(held_out_speaker="theo", seed=3, epochs=7)),
     ],
 )
 def test_cli_parses(argv, expected):
@@ -193,10 +194,11 @@ def test_train_fsdd_without_data_exits_2(tmp_path, kind):
 # ------------------------------------------------------------------------------------------ training
 def test_paired_runs_share_weights_and_repeat_exactly():
     rng = np.random.default_rng(0)
-    data = {
-        "train": (rng.normal(-40, 10, (64, fsdd.N_FRAMES, fsdd.N_MELS, 1)).astype("float32"), rng.integers(0, 10, 64, dtype="int32")),
-        "val": (rng.normal(-40, 10, (16, fsdd.N_FRAMES, fsdd.N_MELS, 1)).astype("float32"), rng.integers(0, 10, 16, dtype="int32")),
-    }
+    def part(n):
+        x = rng.normal(-40, 10, (n, fsdd.N_FRAMES, fsdd.N_MELS, 1)).astype("float32")
+        return x, rng.integers(0, 10, n, dtype="int32")
+
+    data = {"train": part(64), "val": part(16)}
     plain, augmented = fsdd.Trainer("conv1d", "none"), fsdd.Trainer("conv1d", "full")
     plain.reset(3)
     augmented.reset(3)
@@ -214,6 +216,23 @@ def test_paired_runs_share_weights_and_repeat_exactly():
     for a, b in zip(trained, augmented.classifier.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(trained[2], initial[2])  # it did train
+
+
+def test_the_deployable_model_is_the_trained_one_on_waveforms():
+    """Waveform -> augmented frontend -> classifier at inference = the classifier on the cached log-mels."""
+    rng = np.random.default_rng(1)
+    noise = rng.standard_normal((6, fsdd.N_SAMPLES, 1)) * np.hanning(fsdd.N_SAMPLES)[None, :, None]
+    waves = (0.1 * noise).astype("float32")
+    spectrograms = fsdd.log_mel(waves)
+    assert spectrograms.shape == (6, fsdd.N_FRAMES, fsdd.N_MELS, 1)
+    trainer = fsdd.Trainer("conv2d", "full")
+    trainer.reset(0)
+    deployable = trainer.deployable(seed=0)
+    expected = trainer.network.predict(spectrograms, verbose=0)
+    np.testing.assert_allclose(deployable.predict(waves, verbose=0), expected, rtol=1e-4, atol=1e-4)
+    # While training, the deployable frontend masks: its output is not the plain log-mel.
+    frontend = deployable.layers[0]
+    assert not np.allclose(frontend(waves, training=True), spectrograms)
 
 
 @needs_fsdd
@@ -240,6 +259,20 @@ def test_paired_stats_on_fixed_numbers():
         study.paired_stats([0.5, 0.6], [0.5])
     with pytest.raises(ValueError, match="equally many"):
         study.paired_stats([], [])
+
+
+@pytest.mark.parametrize(
+    "treated, control, verdict",
+    [
+        ([0.9, 0.8, 0.7], [0.8, 0.7, 0.6], "helped"),  # the same +0.1 every time
+        ([0.70, 0.72, 0.69, 0.71, 0.70], [0.80, 0.81, 0.80, 0.79, 0.82], "hurt"),
+        ([0.8, 0.6, 0.8, 0.6, 0.81], [0.7, 0.7, 0.7, 0.7, 0.7], "unclear"),  # mixed signs: t is about 0.4
+        ([0.9], [0.1], "unclear"),  # one pair proves nothing
+        ([0.5, 0.6], [0.5, 0.6], "unclear"),
+    ],
+)
+def test_verdict_is_a_paired_t_test(treated, control, verdict):
+    assert study._verdict(study.paired_stats(treated, control)) == verdict
 
 
 def test_choose_epoch_takes_the_best_mean_validation_checkpoint():
@@ -271,7 +304,10 @@ META = dict(
     threads=1,
     seeds_text="2 in the low-data regime, 2 in the others",
     regime_labels={"low:10-14": "low data (takes 10-14)", "official": "official split"},
-    regime_info={"low:10-14": dict(sizes="300 / 300 / 300", epochs=2), "official": dict(sizes="2,400 / 300 / 300", epochs=2)},
+    regime_info={
+        "low:10-14": dict(sizes="300 / 300 / 300", epochs=2),
+        "official": dict(sizes="2,400 / 300 / 300", epochs=2),
+    },
 )
 
 
@@ -300,8 +336,12 @@ def test_report_renders_summary_command_and_tables():
     assert "AMD" not in report and "Test CPU, 2 cores" in report and "10 min" in report
     assert "| time masks only | +5.0 ± 0.0 (2/2) | +5.0 ± 0.0 (2/2) | +5.0 |" in report
     assert "| full policy | -2.0 ± 0.0 (0/2) | -2.0 ± 0.0 (0/2) | -2.0 |" in report
-    assert "**conv2d**, hurt (mean and ≥ 80 % of the pairs agree): full policy in low data (takes 10-14) (-2.0)" in report
+    hurt = "**conv2d**, hurt (paired t-test, 5 %): full policy in low data (takes 10-14) (-2.0)"
+    assert hurt in report
     assert "**conv2d**: no augmentation (`--policy none`)" in report
+    # Per run: test accuracy only for no augmentation and the chosen policy.
+    assert "| conv1d | official split | time | 0: 65.0 / 70.0, 1: 75.0 / 80.0 |" in report
+    assert "| conv1d | official split | full | 0: 60.0, 1: 70.0 |" in report
 
 
 def test_report_when_no_augmentation_wins():
@@ -332,6 +372,7 @@ def test_study_cli(tmp_path, capsys):
 
 
 def test_the_printed_command_reproduces_what_ran():
-    argv = ["--seeds", "5", "--deadline=50", "--out", "docs/x.md", "--low-seeds", "8", "--json", "/tmp/x.json", "--epochs", "8"]
+    argv = ["--seeds", "5", "--deadline=50", "--out", "docs/x.md", "--low-seeds", "8", "--json", "/tmp/x.json"]
+    argv += ["--epochs", "8"]
     runs = [dict(regime="low:10-14", seed=s) for s in range(3)] + [dict(regime="official", seed=s) for s in range(2)]
     assert study.achieved_command(argv, runs) == "python examples/fsdd_study.py --epochs 8 --low-seeds=3 --seeds=2"
