@@ -81,6 +81,13 @@ def test_license_and_py_typed_ship_in_sdist_and_wheel(dist):
         assert "Copyright (c) 2026 spec-augment developers" in archive.read(license_files[0]).decode()
 
 
+def test_the_wheel_holds_every_module_of_the_package(dist):
+    modules = {str(path.relative_to(REPO)) for path in (REPO / "spec_augment").rglob("*.py")}
+    with zipfile.ZipFile(dist[1]) as archive:
+        missing = modules - set(archive.namelist())
+    assert not missing, f"not in the wheel: {sorted(missing)}"
+
+
 def test_metadata_is_complete(dist):
     metadata = wheel_metadata(dist[1])
     assert metadata["License-Expression"] == "MIT" and metadata["License-File"] == "LICENSE"

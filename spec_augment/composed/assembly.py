@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import Optional, Union
 
 import keras
-from kapre.time_frequency import STFT, ApplyFilterbank, Magnitude, MagnitudeToDecibel
+try:
+    from kapre.time_frequency import STFT, ApplyFilterbank, Magnitude, MagnitudeToDecibel
+except ImportError as error:  # the `tensorflow` extra was not installed
+    raise ImportError(
+        "spec_augment.composed needs kapre and librosa (and TensorFlow): "
+        'pip install "spec-augment[tensorflow]"'
+    ) from error
 
 from .. import _validation as validation
 from ..augmentation import SpecAugment
