@@ -14,8 +14,15 @@ Usage (from the repository root)::
     python examples/train_fsdd.py --held-out-speaker theo         # test on a speaker never heard
     python examples/train_fsdd.py --model conv1d --policy full --epochs 30 --seed 1
     python examples/train_fsdd.py --no-augment                    # same as --policy none
+    python examples/train_fsdd.py --padded-batch                  # variable-length batches with lengths
 
 The last line printed is ``test accuracy: 0.XXXX``.
+
+``--padded-batch`` trains on unpadded lengths instead: no 1 s padding or trimming up front (only a
+2 s cap), a ``tf.data`` pipeline zero-pads each batch to its longest waveform and passes each
+example's number of valid samples as a second input, ``frontend(waveforms, lengths=lengths)`` keeps
+the masks inside each example's valid frames, and the conv1d classifier standardizes and pools over
+valid frames only (:func:`build_padded_model`). The frontend runs on every batch, so it is slower.
 
 Data: the Free Spoken Digit Dataset (``{digit}_{speaker}_{take}.wav``, 8 kHz mono), expected at
 ``../shared/data/fsdd/recordings`` relative to the repository root (``--data`` to change).
@@ -241,15 +248,21 @@ def split_recordings(
     return split
 
 
+def read_wav(path, max_samples: int) -> np.ndarray:
+    """A 16-bit mono WAV file -> float32 ``(n,)`` in [-1, 1], its first ``max_samples`` samples at most."""
+    with wave.open(str(path)) as wav:
+        if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
+            raise DataError(f"{path}: expected 16-bit mono {SAMPLE_RATE} Hz audio.")
+        samples = np.frombuffer(wav.readframes(max_samples), "<i2")
+    return (samples / 32768.0).astype(np.float32)  # tf.audio.decode_wav's scaling
+
+
 def load_waveforms(paths) -> np.ndarray:
     """16-bit mono WAV files -> float32 ``(n, N_SAMPLES, 1)`` in [-1, 1], zero-padded or trimmed at the end."""
     out = np.zeros((len(paths), N_SAMPLES, 1), np.float32)
     for i, path in enumerate(paths):
-        with wave.open(str(path)) as wav:
-            if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (1, 2, SAMPLE_RATE):
-                raise DataError(f"{path}: expected 16-bit mono {SAMPLE_RATE} Hz audio.")
-            samples = np.frombuffer(wav.readframes(N_SAMPLES), "<i2")
-        out[i, : len(samples), 0] = samples / 32768.0  # tf.audio.decode_wav's scaling
+        samples = read_wav(path, N_SAMPLES)
+        out[i, : len(samples), 0] = samples
     return out
 
 
@@ -263,12 +276,15 @@ def configure_tensorflow(threads=None) -> None:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
 
 
-def build_frontend(policy="none", seed=None):
-    """Waveform (batch, 8000, 1) -> log-mel (batch, 61, 40, 1), augmented by ``policy`` while training."""
+def build_frontend(policy="none", seed=None, n_samples=N_SAMPLES):
+    """Waveform (batch, 8000, 1) -> log-mel (batch, 61, 40, 1), augmented by ``policy`` while training.
+
+    ``n_samples=None``: any number of samples (padded batches), ``1 + (samples - 256) // 128`` frames.
+    """
     from spec_augment.composed import get_augmented_melspectrogram_layer
 
     return get_augmented_melspectrogram_layer(
-        input_shape=(N_SAMPLES, 1),
+        input_shape=(n_samples, 1),
         n_fft=N_FFT,
         hop_length=HOP_LENGTH,
         sample_rate=SAMPLE_RATE,
@@ -289,6 +305,13 @@ def log_mel(waveforms, batch_size=256) -> np.ndarray:
     return np.asarray(build_frontend("none").predict(waveforms, batch_size=batch_size, verbose=0), np.float32)
 
 
+def _block(conv, filters, strides=1) -> list:
+    """Convolution, BatchNorm, ReLU: the classifiers' building block."""
+    from keras import layers
+
+    return [conv(filters, 3, strides, padding="same", use_bias=False), layers.BatchNormalization(), layers.ReLU()]
+
+
 def build_classifier(model=DEFAULT_MODEL):
     """Log-mel (batch, 61, 40, 1) -> logits (batch, 10)."""
     import keras
@@ -296,9 +319,7 @@ def build_classifier(model=DEFAULT_MODEL):
 
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}.")
-
-    def block(conv, filters, strides=1):
-        return [conv(filters, 3, strides, padding="same", use_bias=False), layers.BatchNormalization(), layers.ReLU()]
+    block = _block
 
     if model == "conv1d":
         # The mel bins are the input channels of 1-D convolutions over time.
@@ -434,6 +455,111 @@ def load_split(split: Split) -> dict:
     }
 
 
+# ---------------------------------------------------------------------------------------- padded batches
+# --padded-batch: raw waveforms of their own lengths, each batch zero-padded to its longest one. A cap
+# bounds memory: 2 s keeps all but 2 of FSDD's 3,000 recordings whole (the longest is 2.28 s).
+MAX_PADDED_SAMPLES = 2 * SAMPLE_RATE
+
+
+def load_raw_waveforms(paths, max_samples: int = MAX_PADDED_SAMPLES) -> list:
+    """WAV files -> float32 arrays ``(n_i, 1)`` of their own lengths, trimmed to ``max_samples`` at most."""
+    return [read_wav(path, max_samples)[:, None] for path in paths]
+
+
+def padded_dataset(waveforms, digits, batch_size: int = BATCH_SIZE, shuffle_seed=None, drop_remainder=False):
+    """``tf.data`` batches ``({'waveform': (b, longest, 1), 'lengths': (b,) int32}, digits (b,))``.
+
+    ``padded_batch`` zero-pads each batch to its longest waveform; ``lengths`` are the valid samples.
+    ``shuffle_seed``: reshuffle every epoch (training), else keep the order.
+    """
+    import tensorflow as tf
+
+    lengths = np.array([len(w) for w in waveforms], np.int32)
+    flat = tf.constant(np.concatenate(waveforms) if waveforms else np.zeros((0, 1), np.float32))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
+    data = tf.data.Dataset.from_tensor_slices((starts, lengths, np.asarray(digits, np.int32)))
+    if shuffle_seed is not None:
+        data = data.shuffle(len(lengths), seed=shuffle_seed, reshuffle_each_iteration=True)
+    data = data.map(lambda start, n, digit: ({"waveform": flat[start : start + n], "lengths": n}, digit))
+    return data.padded_batch(batch_size, drop_remainder=drop_remainder).prefetch(2)
+
+
+def build_padded_model(policy=DEFAULT_POLICY, seed=None):
+    """``{'waveform': (batch, samples, 1), 'lengths': (batch,)}`` -> logits: frontend + the conv1d classifier.
+
+    The frontend gets the lengths (masks stay inside each example's valid frames). The classifier is
+    ``conv1d``'s, made blind to the padding: per-example standardization over valid frames only (no
+    learned per-frame scale: the number of frames varies), padding frames zeroed before every
+    convolution and pooling, BatchNorm statistics and global average pooling over valid frames only, and
+    ``padding="same"`` pooling so no valid frame is dropped. At inference an example's logits do not
+    depend on how much padding its batch has.
+    """
+    import keras
+    from keras import layers, ops
+
+    waveform = keras.Input((None, 1), name="waveform")
+    lengths = keras.Input((), dtype="int32", name="lengths")
+    frontend = build_frontend(policy, seed, n_samples=None)
+    x = layers.Reshape((-1, N_MELS))(frontend(waveform, lengths=lengths))  # (batch, frames, mel bins)
+    valid = ops.cast(frontend.frame_mask(waveform, lengths), "float32")[:, :, None]
+    count = ops.maximum(ops.sum(valid, axis=(1, 2), keepdims=True) * N_MELS, 1.0)
+    mean = ops.sum(x * valid, axis=(1, 2), keepdims=True) / count
+    variance = ops.sum(ops.square(x - mean) * valid, axis=(1, 2), keepdims=True) / count
+    x = (x - mean) * ops.rsqrt(variance + 1e-3) * valid  # LayerNormalization's epsilon
+    for filters, pool in ((64, True), (64, True), (128, False)):
+        conv, norm, relu = _block(layers.Conv1D, filters)
+        # Zeroing the padding frames (after ReLU: >= 0) also drops the Keras mask that BatchNorm attaches.
+        x = relu(norm(conv(x), mask=ops.greater(valid[:, :, 0], 0.5))) * valid
+        if pool:
+            x, valid = layers.MaxPooling1D(2, padding="same")(x), layers.MaxPooling1D(2, padding="same")(valid)
+    x = layers.GlobalAveragePooling1D()(x, mask=ops.greater(valid[:, :, 0], 0.5))
+    logits = layers.Dense(N_CLASSES)(layers.Dropout(0.3)(x))
+    return keras.Model({"waveform": waveform, "lengths": lengths}, logits, name="fsdd_padded")
+
+
+def train_padded(split: Split, policy=DEFAULT_POLICY, seed=0, epochs=DEFAULT_EPOCHS, verbose=1) -> dict:
+    """Train ``build_padded_model`` end to end on padded batches (frontend run per batch); as
+    :func:`train_and_evaluate`. Batch 32 (training drops the remainder), the same optimizer."""
+    import keras
+
+    if len(split.train) < BATCH_SIZE:
+        raise DataError(f"{len(split.train)} training recordings: fewer than one batch of {BATCH_SIZE}.")
+    keras.utils.set_random_seed(seed)
+    parts = {
+        name: (load_raw_waveforms([p for p, _ in part]), np.array([d for _, d in part], np.int32))
+        for name, part in zip(split._fields, split)
+    }
+    model = build_padded_model(policy, seed)
+    schedule = keras.optimizers.schedules.ExponentialDecay(LEARNING_RATE, HALF_LIFE_STEPS, 0.5)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    start = time.perf_counter()
+    history = model.fit(
+        padded_dataset(*parts["train"], shuffle_seed=seed, drop_remainder=True),
+        validation_data=padded_dataset(*parts["val"]),
+        epochs=epochs,
+        verbose=0,
+    )
+    seconds = time.perf_counter() - start
+    val = [float(a) for a in history.history["val_accuracy"]]
+    if verbose:
+        for epoch, accuracy in enumerate(val, 1):
+            print(f"epoch {epoch:3d}: validation accuracy {accuracy:.4f}")
+    test = model.evaluate(padded_dataset(*parts["test"]), verbose=0, return_dict=True)
+    return dict(
+        test_accuracy=float(test["accuracy"]),
+        val_accuracy=val[-1],
+        train_size=len(split.train),
+        val_size=len(split.val),
+        test_size=len(split.test),
+        seconds=seconds,
+        model=model,
+    )
+
+
 # ---------------------------------------------------------------------------------------- run
 def train_and_evaluate(
     data_dir=DEFAULT_DATA,
@@ -447,14 +573,20 @@ def train_and_evaluate(
     seed=0,
     limit=None,
     verbose=1,
+    padded_batch=False,
 ) -> dict:
     """Train one model; returns ``dict(test_accuracy, val_accuracy, train_size, val_size, test_size, seconds, model)``.
 
     ``test_accuracy`` is measured with the deployable waveform model. Raises :class:`DataError` for
-    a missing/empty data directory or an impossible split.
+    a missing/empty data directory or an impossible split. ``padded_batch``: :func:`train_padded`
+    (``model`` must be ``conv1d``).
     """
     items = list_recordings(data_dir)
     split = split_recordings(items, held_out_speaker, train_takes, val_takes, val_speaker, limit, seed)
+    if padded_batch:
+        if model != "conv1d":
+            raise ValueError(f"padded batches support model 'conv1d' only, got {model!r}.")
+        return train_padded(split, policy, seed, epochs, verbose)
     data = load_split(split)
     trainer = Trainer(model, policy)
     curves = trainer.run({"train": data["train"], "val": data["val"]}, seed, epochs, 1 if verbose else epochs)
@@ -525,6 +657,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0, help="seeds weights, batch order, dropout and the masks")
     parser.add_argument("--threads", type=int, default=None, help="TensorFlow CPU threads (default: all)")
+    parser.add_argument(
+        "--padded-batch",
+        action="store_true",
+        help="train and test on raw waveforms of their own lengths (at most 2 s), each batch zero-padded "
+        "to its longest; the model gets the lengths (conv1d only)",
+    )
     # Hidden, for quick runs and the tests: at most N training files (and N // 4 validation and test files).
     parser.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -536,6 +674,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--limit must be >= 1")
     if args.no_augment:
         args.policy = "none"
+    if args.padded_batch and args.model != "conv1d":
+        parser.error(f"--padded-batch supports --model conv1d only, got {args.model}")
     return args
 
 
@@ -560,11 +700,13 @@ def main(argv=None) -> int:
         policy=args.policy,
         seed=args.seed,
         limit=args.limit,
+        padded_batch=args.padded_batch,
     )
     split = f"speaker {args.held_out_speaker} held out" if args.held_out_speaker else "official split (takes 0-4)"
     print(
         f"{result['train_size']} training / {result['val_size']} validation / {result['test_size']} test recordings, "
-        f"{split}, {args.model}, policy {args.policy}, {args.epochs} epochs, seed {args.seed}: "
+        f"{split}, {args.model}{', padded batches' if args.padded_batch else ''}, policy {args.policy}, "
+        f"{args.epochs} epochs, seed {args.seed}: "
         f"{result['seconds']:.0f} s"
     )
     print(f"validation accuracy: {result['val_accuracy']:.4f}")

@@ -61,6 +61,13 @@ def gather_frames(inputs: Any, indices: Any, time_axis: int) -> Any:
     return ops.take_along_axis(inputs, ops.reshape(indices, tuple(shape)), axis=time_axis)
 
 
+def constant_of(function: Callable, inputs: Any) -> Any:
+    """``function(inputs)`` with no gradient flowing back into ``inputs``."""
+    if TENSORFLOW:
+        return _tf_ops.constant_of(function, inputs)
+    return function(ops.stop_gradient(inputs))
+
+
 def check_batch_size(lengths: Any, batch: Any) -> Any:
     """Fail at run time on a ``lengths`` of the wrong size where the batch was unknown when traced."""
     return _tf_ops.check_batch_size(lengths, batch) if TENSORFLOW else lengths

@@ -36,6 +36,20 @@ def gather_frames(inputs: tf.Tensor, indices: tf.Tensor, time_axis: int) -> tf.T
     return tf.gather(inputs, indices, axis=time_axis, batch_dims=1)
 
 
+def constant_of(function: Callable, inputs: tf.Tensor) -> tf.Tensor:
+    """``function(inputs)``, differentiated as a constant.
+
+    ``stop_gradient`` is not enough for a ``tf.cond`` inside: TensorFlow still rewrites the cond for
+    its gradient, and XLA cannot compile that rewrite (``OptionalNone``).
+    """
+
+    @tf.custom_gradient
+    def constant(x):
+        return function(x), lambda upstream: tf.zeros_like(x)
+
+    return constant(inputs)
+
+
 def check_batch_size(lengths: tf.Tensor, batch) -> tf.Tensor:
     """A run-time check for graphs whose batch size is unknown when traced."""
     if isinstance(batch, int):

@@ -272,6 +272,7 @@ def masked_mean(inputs: Any, lengths: Optional[Any], time_axis: int) -> Any:
 
     Computed in float64 for float64 inputs and in float32 otherwise. Infinite and NaN cells are left
     out (a log spectrogram of silence holds ``-inf``); an example without a finite cell gets 0.
+    No gradient flows through the mean: it is the constant the masks are filled with.
 
     Example:
         >>> import numpy as np
@@ -279,15 +280,20 @@ def masked_mean(inputs: Any, lengths: Optional[Any], time_axis: int) -> Any:
         >>> np.asarray(masked_mean(x, np.array([3]), time_axis=1)).tolist()  # frame 3 is padding
         [2.0]
     """
-    rank = len(inputs.shape)
     dtype = "float64" if keras_backend.standardize_dtype(inputs.dtype) == "float64" else "float32"
-    values = ops.cast(inputs, dtype)
+    # The fill is an imputed constant: no gradient flows through it (nor through the cond below).
+    return _backend_ops.constant_of(lambda x: _finite_mean(x, lengths, time_axis), ops.cast(inputs, dtype))
+
+
+def _finite_mean(values: Any, lengths: Optional[Any], time_axis: int) -> Any:
+    rank = len(values.shape)
+    dtype = values.dtype
     reduce_axes = tuple(range(1, rank))
-    n_frames = ops.shape(inputs)[time_axis]
-    cells_per_frame = ops.cast(ops.prod(ops.shape(inputs)[1:]), dtype) / ops.cast(n_frames, dtype)
+    n_frames = ops.shape(values)[time_axis]
+    cells_per_frame = ops.cast(ops.prod(ops.shape(values)[1:]), dtype) / ops.cast(n_frames, dtype)
     if lengths is None:
         valid = None
-        count = ops.cast(n_frames, dtype) * cells_per_frame * ops.ones((ops.shape(inputs)[0],), dtype)
+        count = ops.cast(n_frames, dtype) * cells_per_frame * ops.ones((ops.shape(values)[0],), dtype)
         total = ops.sum(values, axis=reduce_axes)
     else:
         valid = valid_frames(lengths, n_frames)

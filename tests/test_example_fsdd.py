@@ -248,6 +248,87 @@ def test_train_fsdd_one_epoch_on_a_subset(model):
     assert f"96 training / 24 validation / 24 test recordings, official split (takes 0-4), {model}" in result.stdout
 
 
+# ------------------------------------------------------------------------------------------ padded batches
+def write_wav(path, samples):
+    import wave
+
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(fsdd.SAMPLE_RATE)
+        wav.writeframes(np.asarray(samples, "<i2").tobytes())
+
+
+def test_padded_pipeline_keeps_true_lengths_and_pads_with_zeros(tmp_path):
+    rng = np.random.default_rng(0)
+    sizes = [700, 1200, 300, 1500, 999, 50, 1000]  # 1200 and 1500 are past the cap of 1000
+    paths, expected = [], []
+    for i, size in enumerate(sizes):
+        samples = rng.integers(1, 30000, size) * rng.choice([-1, 1], size)  # never 0: padding is told apart
+        write_wav(tmp_path / f"{i}.wav", samples)
+        paths.append(tmp_path / f"{i}.wav")
+        expected.append((samples[:1000] / 32768.0).astype("float32"))
+    waveforms = fsdd.load_raw_waveforms(paths, max_samples=1000)
+    assert [w.shape for w in waveforms] == [(min(size, 1000), 1) for size in sizes]
+    digits = np.arange(len(sizes), dtype="int32")  # the digit names the example
+    for shuffle_seed in (None, 3):
+        seen = []
+        for inputs, batch_digits in fsdd.padded_dataset(waveforms, digits, batch_size=3, shuffle_seed=shuffle_seed):
+            batch, lengths, batch_digits = inputs["waveform"].numpy(), inputs["lengths"].numpy(), batch_digits.numpy()
+            assert lengths.dtype == np.int32 and batch.shape == (len(lengths), lengths.max(), 1)
+            for row, n, digit in zip(batch, lengths, batch_digits):
+                assert n == len(expected[digit])  # the true length, capped
+                np.testing.assert_array_equal(row[:n, 0], expected[digit])
+                assert not row[n:].any()  # zero padding
+            seen += list(batch_digits)
+        assert sorted(seen) == list(range(len(sizes)))
+        if shuffle_seed is None:
+            assert seen == list(range(len(sizes)))
+
+
+def test_padded_model_ignores_the_padding_at_inference():
+    """An example's logits do not depend on how long the batch around it is."""
+    rng = np.random.default_rng(2)
+    model = fsdd.build_padded_model("full", seed=0)
+    long = (0.1 * rng.standard_normal((1, 8000, 1))).astype("float32")
+    short = (0.1 * rng.standard_normal((1, 2500, 1))).astype("float32")
+    # 2,500 samples have 20 valid frames (those that start before sample 2,500); the 20th ends at
+    # sample 2,688, so that is the least padding that keeps them all.
+    def pad(to):
+        return np.concatenate([short, np.zeros((1, to - 2500, 1), "float32")], axis=1)
+
+    assert int(fsdd.build_frontend(n_samples=None).frame_lengths(np.array([2500]), 2688)[0]) == 20
+    alone = model.predict({"waveform": pad(2688), "lengths": np.array([2500])}, verbose=0)
+    padded = pad(8000)
+    together = model.predict(
+        {"waveform": np.concatenate([padded, long]), "lengths": np.array([2500, 8000])}, verbose=0
+    )
+    np.testing.assert_allclose(together[0], alone[0], rtol=1e-4, atol=1e-4)
+    assert not np.allclose(together[0], together[1], atol=1e-3)  # the model does look at the audio
+
+
+def test_padded_batch_is_conv1d_only(capsys):
+    assert fsdd.parse_args(["--padded-batch"]).padded_batch and not fsdd.parse_args([]).padded_batch
+    with pytest.raises(SystemExit):
+        fsdd.parse_args(["--padded-batch", "--model", "conv2d"])
+    assert "--padded-batch supports --model conv1d only" in capsys.readouterr().err
+
+
+@needs_fsdd
+def test_train_fsdd_padded_batch_one_epoch_on_a_subset():
+    result = run_train_fsdd("--padded-batch", "--epochs", "1", "--limit", "96", "--seed", "1", "--threads", "1")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert "cuInit" not in result.stderr and "Warning" not in result.stderr
+    lines = result.stdout.strip().splitlines()
+    match = re.fullmatch(r"test accuracy: (\d\.\d{4})", lines[-1])
+    assert match, lines[-1]
+    assert float(match[1]) * 24 == pytest.approx(round(float(match[1]) * 24), abs=0.01)  # k of 24 test files
+    assert "96 training / 24 validation / 24 test recordings, official split (takes 0-4), conv1d, padded batches" in (
+        result.stdout
+    )
+    assert lines[0].startswith("epoch   1: validation accuracy ")
+
+
 # ------------------------------------------------------------------------------------------ study
 def test_paired_stats_on_fixed_numbers():
     stats = study.paired_stats([0.9, 0.8, 0.7, 0.75], [0.8, 0.8, 0.75, 0.7])  # differences .1, 0, -.05, .05

@@ -512,3 +512,22 @@ def test_numpy_integers_are_accepted():
     layer = SpecAugment(np.int64(5), np.int32(10), n_freq_mask=np.int16(2))
     assert layer.get_config()["freq_mask_param"] == 5 and type(layer.get_config()["freq_mask_param"]) is int
     assert collections.Counter(type(v).__name__ for v in layer.get_config().values())["int64"] == 0
+
+
+def test_gradients_flow_through_warp_and_masks_to_earlier_layers():
+    """A trainable layer before SpecAugment learns: the warp's gathers and the masks pass gradients."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(16, 40, 12, 1)).astype("float32")
+    before = keras.layers.Dense(1, name="before")  # per cell, before the augmentation
+    model = keras.Sequential([
+        keras.Input((40, 12, 1)),
+        before,
+        SpecAugment(4, 4, 1, 1, time_warp_param=5, mask_value="mean", seed=0),
+        keras.layers.Flatten(),
+        keras.layers.Dense(2),
+    ])
+    model.compile(keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    kernel = keras.ops.convert_to_numpy(before.kernel).copy()
+    model.fit(x, rng.integers(0, 2, 16), batch_size=16, epochs=1, verbose=0)
+    change = np.abs(keras.ops.convert_to_numpy(before.kernel) - kernel)
+    assert np.isfinite(change).all() and change.max() > 1e-6
