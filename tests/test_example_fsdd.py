@@ -28,6 +28,7 @@ def _load(name):
 
 
 fsdd = _load("train_fsdd")
+padded = _load("fsdd_padded")
 study = _load("fsdd_study")
 
 
@@ -268,12 +269,12 @@ def test_padded_pipeline_keeps_true_lengths_and_pads_with_zeros(tmp_path):
         write_wav(tmp_path / f"{i}.wav", samples)
         paths.append(tmp_path / f"{i}.wav")
         expected.append((samples[:1000] / 32768.0).astype("float32"))
-    waveforms = fsdd.load_raw_waveforms(paths, max_samples=1000)
+    waveforms = padded.load_raw_waveforms(paths, max_samples=1000)
     assert [w.shape for w in waveforms] == [(min(size, 1000), 1) for size in sizes]
     digits = np.arange(len(sizes), dtype="int32")  # the digit names the example
     for shuffle_seed in (None, 3):
         seen = []
-        for inputs, batch_digits in fsdd.padded_dataset(waveforms, digits, batch_size=3, shuffle_seed=shuffle_seed):
+        for inputs, batch_digits in padded.padded_dataset(waveforms, digits, batch_size=3, shuffle_seed=shuffle_seed):
             batch, lengths, batch_digits = inputs["waveform"].numpy(), inputs["lengths"].numpy(), batch_digits.numpy()
             assert lengths.dtype == np.int32 and batch.shape == (len(lengths), lengths.max(), 1)
             for row, n, digit in zip(batch, lengths, batch_digits):
@@ -289,7 +290,7 @@ def test_padded_pipeline_keeps_true_lengths_and_pads_with_zeros(tmp_path):
 def test_padded_model_ignores_the_padding_at_inference():
     """An example's logits do not depend on how long the batch around it is."""
     rng = np.random.default_rng(2)
-    model = fsdd.build_padded_model("full", seed=0)
+    model = padded.build_padded_model("full", seed=0)
     long = (0.1 * rng.standard_normal((1, 8000, 1))).astype("float32")
     short = (0.1 * rng.standard_normal((1, 2500, 1))).astype("float32")
     # 2,500 samples have 20 valid frames (those that start before sample 2,500); the 20th ends at
@@ -299,9 +300,9 @@ def test_padded_model_ignores_the_padding_at_inference():
 
     assert int(fsdd.build_frontend(n_samples=None).frame_lengths(np.array([2500]), 2688)[0]) == 20
     alone = model.predict({"waveform": pad(2688), "lengths": np.array([2500])}, verbose=0)
-    padded = pad(8000)
+    padded_short = pad(8000)
     together = model.predict(
-        {"waveform": np.concatenate([padded, long]), "lengths": np.array([2500, 8000])}, verbose=0
+        {"waveform": np.concatenate([padded_short, long]), "lengths": np.array([2500, 8000])}, verbose=0
     )
     np.testing.assert_allclose(together[0], alone[0], rtol=1e-4, atol=1e-4)
     assert not np.allclose(together[0], together[1], atol=1e-3)  # the model does look at the audio
