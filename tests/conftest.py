@@ -42,5 +42,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"TensorFlow backend only ({why}); this run uses {BACKEND}"))
 
 
+@pytest.fixture
+def mixed_float16():
+    """The mixed_float16 dtype policy for one test."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def pytest_report_header(config):
     return f"keras backend: {BACKEND}"

@@ -10,16 +10,6 @@ from spec_augment import SpecAugment
 pytestmark = pytest.mark.tensorflow_only("kapre frontends under mixed precision")
 
 
-@pytest.fixture
-def mixed_float16():
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
 def test_mixed_precision_and_xla_fit(mixed_float16):
     # The DSP frontend stays float32 (float16 has no RFFT); the layers after it compute in float16,
     # including a SpecAugment on float16 feature maps.

@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from conftest import REPO
-
-pytestmark = pytest.mark.tensorflow_only("TFLite conversion needs the TensorFlow backend")
-from frontends import MASK_VALUE, N_SAMPLES, SAMPLE_RATE, classifier, compile_model, dataset, frontend, head, waveforms
+from frontends import N_SAMPLES, classifier, compile_model, dataset, frontend, head, waveforms
 
 from spec_augment import to_tflite
-from spec_augment.composed import get_augmented_melspectrogram_layer
+
+pytestmark = pytest.mark.tensorflow_only("TFLite conversion needs the TensorFlow backend")
 
 def run_tflite(flatbuffer, x):
     with warnings.catch_warnings():
@@ -178,16 +177,6 @@ def test_to_tflite_phase_feeding_other_layers_matches_predict():
     for seed in (1, 2, 3):
         x = waveforms(1, seed=seed)
         np.testing.assert_allclose(run_tflite(flatbuffer, x)[0], model.predict(x, verbose=0), atol=1e-3, rtol=0)
-
-
-@pytest.fixture
-def mixed_float16():
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def test_to_tflite_mixed_float16_model_converts_in_float32(mixed_float16):
