@@ -10,6 +10,9 @@ import pytest
 
 from conftest import FSDD_RECORDINGS, REPO
 
+# train_fsdd trains through tf.data, tf.function and the kapre frontend.
+pytestmark = pytest.mark.tensorflow_only("the FSDD example uses tf.data and the kapre frontend")
+
 EXAMPLES = REPO / "examples"
 TRAIN_FSDD = EXAMPLES / "train_fsdd.py"
 SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
