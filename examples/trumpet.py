@@ -33,7 +33,7 @@ SHARED_LIBROSA_DATA = REPO.parent / "shared" / "data" / "librosa"
 # librosa reads LIBROSA_DATA_DIR once, when it is imported.
 if "LIBROSA_DATA_DIR" not in os.environ and SHARED_LIBROSA_DATA.is_dir():
     os.environ["LIBROSA_DATA_DIR"] = str(SHARED_LIBROSA_DATA)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # level 2 still prints the CUDA probe's "failed call to cuInit" on CPU machines
 
 import matplotlib  # noqa: E402
 

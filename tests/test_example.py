@@ -58,8 +58,9 @@ def script_runs(tmp_path_factory):
     have_trumpet = SHARED_LIBROSA_DATA.is_dir()
     trumpet_dir, fallback_dir = tmp_path_factory.mktemp("trumpet"), tmp_path_factory.mktemp("fallback")
     empty_cache = tmp_path_factory.mktemp("empty_librosa_cache")
-    # Unset LIBROSA_DATA_DIR: the script must find ../shared/data/librosa by itself.
-    trumpet_env = {"LIBROSA_DATA_DIR": None}
+    # Unset LIBROSA_DATA_DIR: the script must find ../shared/data/librosa by itself; unset
+    # TF_CPP_MIN_LOG_LEVEL: the script must keep TensorFlow's CUDA probe quiet by itself.
+    trumpet_env = {"LIBROSA_DATA_DIR": None, "TF_CPP_MIN_LOG_LEVEL": None}
     # Nothing cached and every download refused at once by a proxy on the discard port: the
     # download is really attempted and fails, whatever network this machine has.
     dead_proxy = "http://127.0.0.1:9"
@@ -79,6 +80,7 @@ def test_trumpet_example_writes_the_pictures(script_runs):
         pytest.skip(f"no offline librosa data at {SHARED_LIBROSA_DATA} (the fallback test still runs)")
     result, out_dir = script_runs["trumpet"]
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "cuInit" not in result.stderr  # no CUDA probe error on a machine without a GPU
     assert FALLBACK_LINE not in result.stdout
     assert "librosa.ex('trumpet')" in result.stdout
     assert "spec_augment (SpecAugment)" in result.stdout  # model.summary()
