@@ -221,7 +221,7 @@ class SpecAugment(keras.layers.Layer):
         else:
             self._check_lengths_shape_and_dtype(tuple(lengths.shape), lengths.dtype, batch)
             lengths = ops.clip(lengths, 0, validation.INT32_MAX)
-        lengths = ops.cast(ops.minimum(ops.cast(lengths, "int32"), ops.cast(n_time, "int32")), "int32")
+        lengths = ops.minimum(ops.cast(lengths, "int32"), ops.cast(n_time, "int32"))
         return _backend_ops.check_batch_size(lengths, batch)
 
     @staticmethod
