@@ -10,12 +10,21 @@ import importlib
 import warnings
 
 from . import functional
+from ._validation import TensorFlowBackendRequiredError
 from .augmentation import SpecAugment
 from .policies import POLICIES
 
 __version__ = "1.1.0"
 
-__all__ = ["SpecAugment", "POLICIES", "functional", "composed", "to_tflite", "__version__"]
+__all__ = [
+    "SpecAugment",
+    "POLICIES",
+    "TensorFlowBackendRequiredError",
+    "functional",
+    "composed",
+    "to_tflite",
+    "__version__",
+]
 
 
 def __getattr__(name):

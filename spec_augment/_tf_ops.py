@@ -36,6 +36,15 @@ def gather_frames(inputs: tf.Tensor, indices: tf.Tensor, time_axis: int) -> tf.T
     return tf.gather(inputs, indices, axis=time_axis, batch_dims=1)
 
 
+def interpolate_frames(below: tf.Tensor, above: tf.Tensor, fraction: tf.Tensor, compute_dtype: str) -> tf.Tensor:
+    # `multiply_no_nan` is 0 where `fraction` is 0 whatever `above` holds, so the exact copy needs no
+    # select pass; `- x * (-f)` is `+ x * f` exactly, and `b - 0` keeps -0.0 where `b + 0` would not.
+    mixed = tf.cast(below, compute_dtype) * (1.0 - fraction) - tf.math.multiply_no_nan(
+        tf.cast(above, compute_dtype), -fraction
+    )
+    return tf.cast(mixed, below.dtype)
+
+
 def constant_of(function: Callable, inputs: tf.Tensor) -> tf.Tensor:
     """``function(inputs)``, differentiated as a constant.
 

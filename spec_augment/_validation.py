@@ -23,6 +23,20 @@ INT32_MAX = 2**31 - 1
 SEED_MAX = 2**31 - 1
 
 
+class TensorFlowBackendRequiredError(RuntimeError):
+    """A TensorFlow-only feature (the kapre frontends, TFLite conversion) was used on another Keras backend."""
+
+
+def require_tensorflow_backend(feature: str, why: str, remedy: str) -> None:
+    """Raise :class:`TensorFlowBackendRequiredError` unless Keras runs on TensorFlow."""
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        raise TensorFlowBackendRequiredError(
+            f"{feature} needs the TensorFlow backend: {why}, but Keras runs on {backend!r} here "
+            f"(KERAS_BACKEND={backend}). {remedy}"
+        )
+
+
 def resolve_data_format(data_format: Any, name: str = "data_format") -> str:
     """Return ``'channels_last'`` or ``'channels_first'``; ``'default'`` follows Keras' image data format."""
     if not isinstance(data_format, str) or data_format not in DATA_FORMATS:

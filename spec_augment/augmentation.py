@@ -14,6 +14,10 @@ from .policies import policy_arguments
 
 # More masks of one kind than this cover every bin many times over, and the work grows with the count.
 MAX_MASKS = 4096
+# Entries of a saved layer's variable store that hold its random state (Keras saves none).
+_SEED_STATE_KEY = "seed_generator_state"
+_PHILOX_STATE_KEY = "philox_state"
+_RANDOM_STATE_KEYS = (_SEED_STATE_KEY, _PHILOX_STATE_KEY)
 
 
 @keras.saving.register_keras_serializable(package="spec_augment")
@@ -158,6 +162,26 @@ class SpecAugment(keras.layers.Layer):
         return input_shape
 
     # ------------------------------------------------------------------ randomness
+    def save_own_variables(self, store):
+        # Keras saves no seed-generator state, so a loaded model would replay the masks of its first
+        # steps: the random state goes beside the variables, and a resumed model draws on where it stopped.
+        super().save_own_variables(store)
+        store[_SEED_STATE_KEY] = ops.convert_to_numpy(self.seed_generator.state.value)
+        philox_state = _backend_ops.random_state(self._tf_generator)
+        if philox_state is not None:
+            store[_PHILOX_STATE_KEY] = philox_state
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        super().load_own_variables({key: store[key] for key in keys if key not in _RANDOM_STATE_KEYS})
+        # Files saved before 1.1 have neither entry (draws restart from `seed`); one from another
+        # backend may have a Philox state this backend does not use.
+        if _SEED_STATE_KEY in keys:
+            state = self.seed_generator.state
+            state.assign(ops.cast(np.asarray(store[_SEED_STATE_KEY]), state.dtype))
+        if _PHILOX_STATE_KEY in keys:
+            _backend_ops.set_random_state(self._tf_generator, np.asarray(store[_PHILOX_STATE_KEY]))
+
     def get_random_transformation(self, inputs: Any, lengths: Any = None) -> Dict[str, Any]:
         """Draw every random parameter of one call, per example, from the layer's random state.
 

@@ -231,6 +231,7 @@ def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
         >>> np.asarray(y)[0, :, 0].tolist()
         [0.0, 5.0, -inf, -inf]
     """
+    inputs = ops.convert_to_tensor(inputs)
     n_frames = ops.shape(inputs)[time_axis]
     sources = ops.convert_to_tensor(sources, "float32")
     lower = ops.floor(sources)
@@ -243,9 +244,7 @@ def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
     dtype = keras_backend.standardize_dtype(inputs.dtype)
     compute_dtype = "float32" if dtype in ("float16", "bfloat16") else dtype
     fraction = ops.reshape(ops.cast(fraction, compute_dtype), _per_example_shape(fraction, rank, (time_axis,)))
-    # No `above - below`: it is NaN for an infinite `below` and overflows for large mixed signs.
-    mixed = (1.0 - fraction) * ops.cast(below, compute_dtype) + fraction * ops.cast(above, compute_dtype)
-    return ops.where(fraction == 0.0, below, ops.cast(mixed, inputs.dtype))
+    return _backend_ops.interpolate_frames(below, above, fraction, compute_dtype)
 
 
 def _per_example_shape(tensor: Any, rank: int, axes: Tuple[int, ...]) -> Tuple[Any, ...]:

@@ -28,6 +28,7 @@ import re
 import keras
 import numpy as np
 
+from . import _validation as validation
 from .augmentation import SpecAugment
 
 __all__ = ["to_tflite"]
@@ -358,7 +359,7 @@ def to_tflite(model: keras.Model) -> bytes:
         The TFLite flatbuffer; it needs no Flex delegate.
 
     Raises:
-        RuntimeError: Keras runs on a backend other than TensorFlow.
+        TensorFlowBackendRequiredError: Keras runs on a backend other than TensorFlow (a ``RuntimeError``).
         TypeError: ``model`` is not a Sequential or functional keras.Model (e.g. a subclassed model).
         ValueError: the model cannot be converted; the message names the layer and the reason
             (an unknown input length, a kapre layer without a TFLite counterpart such as
@@ -381,13 +382,12 @@ def to_tflite(model: keras.Model) -> bytes:
         >>> bool(np.allclose(logits, model.predict(x, verbose=0), atol=1e-5))
         True
     """
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise RuntimeError(
-            f"to_tflite needs Keras' TensorFlow backend: TFLite converts TensorFlow graphs, and Keras "
-            f"runs on {backend!r} here. Run the conversion in a process started with "
-            f"KERAS_BACKEND=tensorflow, loading the saved model (keras.saving.load_model) there."
-        )
+    validation.require_tensorflow_backend(
+        "to_tflite",
+        "TFLite converts TensorFlow graphs",
+        "Run the conversion in a process started with KERAS_BACKEND=tensorflow, loading the saved model "
+        "(keras.saving.load_model) there.",
+    )
     import tensorflow as tf
 
     _check_model_type(model)

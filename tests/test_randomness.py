@@ -2,6 +2,7 @@
 
 import threading
 
+import keras
 import numpy as np
 import pytest
 
@@ -65,3 +66,43 @@ def test_parallel_dataset_map_never_repeats_a_draw(parallel_calls):
     )
     patterns = mask_patterns(batch.numpy() for batch in dataset)
     assert len(patterns) == 400 and len(set(patterns)) == 400
+
+
+def _seeded_model(seed=11):
+    return keras.Sequential(
+        [keras.Input((40, 30, 1)), SpecAugment(10, 10, 2, 2, mask_value=MASK, time_warp_param=3, seed=seed)]
+    )
+
+
+@pytest.mark.parametrize("file_name", ["model.keras", "model.weights.h5"])
+def test_a_saved_model_draws_on_where_it_stopped(tmp_path, file_name):
+    """Resuming from a checkpoint must not replay the masks of the first steps (TF restarted from the seed)."""
+    x = np.zeros((4, 40, 30, 1), "float32")
+    model = _seeded_model()
+    first = mask_patterns(model(x, training=True) for _ in range(3))
+    path = str(tmp_path / file_name)
+    if file_name.endswith(".keras"):
+        model.save(path)
+        loaded = keras.models.load_model(path)
+    else:
+        model.save_weights(path)
+        loaded = _seeded_model()
+        loaded.load_weights(path)
+    resumed = mask_patterns(loaded(x, training=True) for _ in range(3))
+    assert resumed == mask_patterns(model(x, training=True) for _ in range(3))
+    assert set(resumed).isdisjoint(first)
+
+
+def test_a_variable_store_from_another_backend_loads():
+    """TensorFlow writes one more entry (its Philox state) that other backends ignore; files saved by
+    1.0 have no random state at all."""
+    x = np.zeros((4, 40, 30, 1), "float32")
+    source = _seeded_model().layers[0]
+    source(x, training=True)
+    store = {}
+    source.save_own_variables(store)
+    assert "seed_generator_state" in store
+    for entries in ({}, {**store, "philox_state": np.array([0, 7, 0], "int64")}):
+        target = _seeded_model(seed=5).layers[0]
+        target.load_own_variables(entries)
+        target(x, training=True)

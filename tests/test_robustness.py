@@ -7,7 +7,7 @@ from keras import ops
 
 from conftest import BACKEND
 from helpers import numpy_params, reference_mask
-from spec_augment import SpecAugment, functional
+from spec_augment import SpecAugment, _backend_ops, functional
 
 MASK = -123.0
 
@@ -47,6 +47,20 @@ def test_a_warped_frame_next_to_an_infinite_one_is_infinite_not_nan():
     sources = np.array([[0.0, 1.5, 2.0, 2.5, 4.0]], "float32")
     out = np.asarray(functional.time_warp(x, sources, time_axis=1))[0, :, 0]
     assert out[0] == 0.0 and out[1] == -np.inf and out[2] == -np.inf and np.isnan(out[3]) and out[4] == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_integer_source_frames_are_bit_exact_copies_next_to_non_finite_frames(dtype):
+    """Each backend's interpolation skips the select pass; the copy must still be bit-exact (-0.0 too)."""
+    if dtype == "float64" and _backend_ops.draw_dtype() != "float64":
+        pytest.skip("float64 on JAX needs jax_enable_x64")
+    frames = np.array([-0.0, np.inf, -7.25, np.nan, 0.0, -np.inf], dtype)
+    x = np.stack([frames, frames[::-1]], axis=-1)[None]  # (1, time, 2)
+    sources = np.arange(len(frames), dtype="float32")[None]
+    out = ops.convert_to_numpy(functional.time_warp(ops.convert_to_tensor(x), sources, time_axis=1))
+    assert out.dtype == x.dtype
+    integer = {2: np.int16, 4: np.int32, 8: np.int64}[x.itemsize]
+    np.testing.assert_array_equal(out.view(integer), x.view(integer))
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])

@@ -12,8 +12,6 @@ import dataclasses
 import numbers
 from typing import Any, Optional
 
-import keras
-
 from .. import _validation as validation
 
 # tf.signal windows kapre's STFT knows by name (kapre.backend.get_window_fn, TensorFlow >= 2.3).
@@ -21,21 +19,18 @@ WINDOW_NAMES = ("hann_window", "hamming_window", "kaiser_window", "kaiser_bessel
 BACKENDS_RECIPE = "docs/backends.md"
 
 
-class TensorFlowBackendRequiredError(RuntimeError):
-    """A kapre frontend was requested on a Keras backend other than TensorFlow."""
+TensorFlowBackendRequiredError = validation.TensorFlowBackendRequiredError
 
 
 def require_tensorflow_backend(feature: str) -> None:
     """Raise :class:`TensorFlowBackendRequiredError` unless Keras runs on TensorFlow."""
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise TensorFlowBackendRequiredError(
-            f"{feature} needs the TensorFlow backend: its STFT and filterbanks are kapre layers, and kapre is "
-            f"TensorFlow-only, but Keras runs on {backend!r} here (KERAS_BACKEND={backend}). Set "
-            f"KERAS_BACKEND=tensorflow, or build the frontend from Keras layers that run on every backend: "
-            f"keras.layers.MelSpectrogram -> the (batch, time, freq, channels) layout -> spec_augment.SpecAugment "
-            f"(recipe in {BACKENDS_RECIPE})."
-        )
+    validation.require_tensorflow_backend(
+        feature,
+        "its STFT and filterbanks are kapre layers, and kapre is TensorFlow-only",
+        "Set KERAS_BACKEND=tensorflow, or build the frontend from Keras layers that run on every backend: "
+        "keras.layers.MelSpectrogram -> the (batch, time, freq, channels) layout -> spec_augment.SpecAugment "
+        f"(recipe in {BACKENDS_RECIPE}).",
+    )
 
 
 class _Default:
