@@ -75,15 +75,23 @@ def interpolate_frames(below: Any, above: Any, fraction: Any, compute_dtype: str
     """
     if TENSORFLOW:
         return _tf_ops.interpolate_frames(below, above, fraction, compute_dtype)
-    if BACKEND == "torch":
+    if BACKEND == "torch" and not _torch_records_gradient(above):
         return _interpolate_frames_torch(below, above, fraction, compute_dtype)
     mixed = (1.0 - fraction) * ops.cast(below, compute_dtype) + fraction * ops.cast(above, compute_dtype)
     return ops.where(fraction == 0.0, below, ops.cast(mixed, below.dtype))
 
 
+def _torch_records_gradient(tensor: Any) -> bool:
+    import torch
+
+    return torch.is_grad_enabled() and tensor.requires_grad
+
+
 def _interpolate_frames_torch(below: Any, above: Any, fraction: Any, compute_dtype: str) -> Any:
     # CPU torch.where costs about three multiplies; clearing the bits of `above * -fraction` where
     # fraction is 0 is one vectorized pass and gives +0.0, so `below * 1 - 0` is `below`, -0.0 included.
+    # Bits carry no gradient: only for inputs autograd does not follow (the usual case: features
+    # computed without trainable layers before the augmentation).
     import torch
 
     above_term = above.to(fraction.dtype) * -fraction

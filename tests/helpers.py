@@ -34,3 +34,28 @@ def to_btfc(array, data_format):
 
 def numpy_params(params):
     return {key: (np.asarray(value) if not isinstance(value, bool) else value) for key, value in params.items()}
+
+
+def gradient(function, x):
+    """d sum(function(x)) / dx as numpy, with the backend's own autodiff (Keras 3 has no common one)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        x = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(function(x))
+        return tape.gradient(total, x).numpy()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        return np.asarray(jax.grad(lambda value: jnp.sum(function(value)))(jnp.asarray(x)))
+    import torch
+
+    x = torch.tensor(x, requires_grad=True)
+    function(x).sum().backward()
+    return x.grad.numpy()

@@ -6,7 +6,7 @@ import pytest
 from keras import ops
 
 from conftest import BACKEND
-from helpers import numpy_params, reference_mask
+from helpers import gradient, numpy_params, reference_mask
 from spec_augment import SpecAugment, _backend_ops, functional
 
 MASK = -123.0
@@ -61,6 +61,25 @@ def test_integer_source_frames_are_bit_exact_copies_next_to_non_finite_frames(dt
     assert out.dtype == x.dtype
     integer = {2: np.int16, 4: np.int32, 8: np.int64}[x.itemsize]
     np.testing.assert_array_equal(out.view(integer), x.view(integer))
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_warp_gradient_is_the_interpolation_weights(fused):
+    """Each output frame passes (1 - a) of its gradient to the frame below and a to the frame above."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 7, 3)).astype("float32")
+    sources = np.array([[0.0, 0.25, 1.5, 3.0, 4.75, 5.5, 6.0], [0.0, 1.0, 1.125, 2.0, 4.5, 6.0, 6.0]], "float32")
+    weights = rng.uniform(0.5, 2.0, size=(2, 7, 3)).astype("float32")
+    warp = _backend_ops.compile_fused(functional.time_warp) if fused else functional.time_warp
+    grad = gradient(lambda value: warp(value, sources, time_axis=1) * ops.convert_to_tensor(weights), x)
+    expected = np.zeros_like(x)
+    for b in range(2):
+        for t, source in enumerate(sources[b]):
+            below, fraction = int(np.floor(source)), source - np.floor(source)
+            expected[b, below] += (1 - fraction) * weights[b, t]
+            if fraction:
+                expected[b, below + 1] += fraction * weights[b, t]
+    np.testing.assert_allclose(grad, expected, rtol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
