@@ -7,6 +7,7 @@ On TensorFlow, the few operations that pay for a TensorFlow-specific version tak
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any, Callable, Optional
 
@@ -59,12 +60,18 @@ def gather_frames(inputs: Any, indices: Any, time_axis: int) -> Any:
     """``out[b, ..., t, ...] = inputs[b, ..., indices[b, t], ...]`` along ``time_axis``."""
     if TENSORFLOW:
         return _tf_ops.gather_frames(inputs, indices, time_axis)
-    if BACKEND == "torch":
-        return _gather_rows_torch(inputs, indices, time_axis)
-    shape = [ops.shape(indices)[0]] + [1] * (len(inputs.shape) - 1)
-    shape[time_axis] = ops.shape(indices)[1]
-    # Indices broadcast over the other axes (a view in torch, fused under jax.jit).
-    return ops.take_along_axis(inputs, ops.reshape(indices, tuple(shape)), axis=time_axis)
+    # One take of whole rows from the input flattened to (rows, cells per frame): no full-size index
+    # (take_along_axis broadcasts the index to the input's size), a contiguous copy per frame
+    # (torch: an embedding lookup; JAX: a gather XLA fuses with the interpolation).
+    shape = tuple(inputs.shape)
+    n_frames = shape[time_axis]
+    indices = ops.cast(indices, "int32")  # (batch, new_time)
+    rows_per_example = math.prod(shape[1:time_axis])  # channels, if they come before time
+    base = ops.reshape(ops.arange(shape[0] * rows_per_example, dtype="int32"), (shape[0], rows_per_example, 1))
+    rows = ops.reshape(base * n_frames + indices[:, None, :], (-1,))
+    flat = ops.reshape(inputs, (-1, math.prod(shape[time_axis + 1 :])))
+    gathered = ops.take(flat, rows, axis=0)
+    return ops.reshape(gathered, shape[:time_axis] + (ops.shape(indices)[1],) + shape[time_axis + 1 :])
 
 
 def interpolate_frames(below: Any, above: Any, fraction: Any, compute_dtype: str) -> Any:
@@ -72,6 +79,8 @@ def interpolate_frames(below: Any, above: Any, fraction: Any, compute_dtype: str
     ``fraction == 0``, even next to an infinite or NaN ``above``.
 
     No ``above - below``: it is NaN for an infinite ``below`` and overflows for large mixed signs.
+    ``below`` and ``above`` must be temporaries of the caller's (the gathers' outputs): PyTorch
+    reuses them as buffers.
     """
     if TENSORFLOW:
         return _tf_ops.interpolate_frames(below, above, fraction, compute_dtype)
@@ -92,33 +101,15 @@ def _interpolate_frames_torch(below: Any, above: Any, fraction: Any, compute_dty
     # fraction is 0 is one vectorized pass and gives +0.0, so `below * 1 - 0` is `below`, -0.0 included.
     # Bits carry no gradient: only for inputs autograd does not follow (the usual case: features
     # computed without trainable layers before the augmentation).
+    # `below` and `above` are the gathers' own fresh tensors: updating them in place saves three
+    # full-size allocations (each a round of page faults for a tensor this size on CPU).
     import torch
 
-    above_term = above.to(fraction.dtype) * -fraction
+    above_term = above.to(fraction.dtype).mul_(-fraction)
     integer = {2: torch.int16, 4: torch.int32, 8: torch.int64}[above_term.element_size()]
     keep_bits = torch.where(fraction == 0, 0, -1).to(integer)  # (batch, time) sized: cheap
-    above_term = (above_term.view(integer) & keep_bits).view(above_term.dtype)
-    return (below.to(fraction.dtype) * (1.0 - fraction) - above_term).to(below.dtype)
-
-
-def _gather_rows_torch(inputs: Any, indices: Any, time_axis: int) -> Any:
-    # One index_select over rows of the trailing axes: a contiguous copy per frame, no full-size index
-    # (take_along_axis expands the index to the input's size; advanced indexing is about 2x slower).
-    import torch
-
-    inputs = inputs.contiguous()
-    shape = tuple(inputs.shape)
-    leading = shape[: time_axis + 1]  # (batch, [channels,] time)
-    n_frames = shape[time_axis]
-    indices = ops.convert_to_tensor(indices).long()  # (batch, new_time)
-    rows_per_example = 1
-    for size in shape[1:time_axis]:
-        rows_per_example *= size
-    # Row of (b, c, t) in the flattened leading axes: (b * channels + c) * n_frames + t.
-    base = torch.arange(shape[0] * rows_per_example, device=inputs.device).reshape(shape[0], rows_per_example, 1)
-    rows = (base * n_frames + indices[:, None, :]).reshape(-1)
-    gathered = inputs.reshape(-1, *shape[time_axis + 1 :]).index_select(0, rows)
-    return gathered.reshape(*leading[:-1], indices.shape[1], *shape[time_axis + 1 :])
+    above_term.view(integer).bitwise_and_(keep_bits)
+    return below.to(fraction.dtype).mul_(1.0 - fraction).sub_(above_term).to(below.dtype)
 
 
 def constant_of(function: Callable, inputs: Any) -> Any:

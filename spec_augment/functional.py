@@ -76,6 +76,10 @@ def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent:
     return starts, widths
 
 
+# Up to this many masks of a kind, bands_to_mask ORs the bands one by one instead of reducing.
+_UNROLLED_MASKS = 8
+
+
 def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     """``(batch, n_masks)`` bands -> ``(batch, size)`` bool, true where any band covers the bin.
 
@@ -85,10 +89,19 @@ def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     >>> np.asarray(bands_to_mask(np.array([[1, 4, 0]]), np.array([[2, 1, 0]]), 6)).astype(int).tolist()
     [[0, 1, 1, 0, 1, 0]]
     """
+    starts = ops.cast(starts, "int32")
+    ends = starts + ops.cast(widths, "int32")
+    n_masks = starts.shape[1]
+    if n_masks is not None and n_masks <= _UNROLLED_MASKS:
+        # An OR per band, no reduction: XLA fuses the whole mask into the final select instead of
+        # running the reduction as its own kernel (JAX LD: about 1.3x -> 1.1x the floor).
+        positions = ops.arange(size, dtype="int32")[None, :]
+        covered = ops.zeros((ops.shape(starts)[0], size), "bool")
+        for band in range(n_masks):
+            covered = covered | ((positions >= starts[:, band : band + 1]) & (positions < ends[:, band : band + 1]))
+        return covered
     positions = ops.arange(size, dtype="int32")[None, None, :]
-    starts = ops.cast(starts, "int32")[:, :, None]
-    ends = starts + ops.cast(widths, "int32")[:, :, None]
-    return ops.any((positions >= starts) & (positions < ends), axis=1)
+    return ops.any((positions >= starts[:, :, None]) & (positions < ends[:, :, None]), axis=1)
 
 
 def mask_codes(time_mask: Any, freq_mask: Any, valid: Optional[Any] = None) -> Tuple[Any, Any]:
