@@ -92,9 +92,9 @@ def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     starts = ops.cast(starts, "int32")
     ends = starts + ops.cast(widths, "int32")
     n_masks = starts.shape[1]
-    if n_masks is not None and n_masks <= _UNROLLED_MASKS:
+    if _backend_ops.UNROLL_BANDS and n_masks is not None and n_masks <= _UNROLLED_MASKS:
         # An OR per band, no reduction: XLA fuses the whole mask into the final select instead of
-        # running the reduction as its own kernel (JAX LD: about 1.3x -> 1.1x the floor).
+        # running the reduction as its own kernel.
         positions = ops.arange(size, dtype="int32")[None, :]
         covered = ops.zeros((ops.shape(starts)[0], size), "bool")
         for band in range(n_masks):
