@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from helpers import band_mask
-from spec_augment import functional
+from spec_augment import _backend_ops, functional
 
 
 def test_doctests():
@@ -14,12 +14,18 @@ def test_doctests():
     assert tried > 0 and failures == 0
 
 
-def test_bands_to_mask_matches_reference_including_empty_and_overlapping_bands():
+@pytest.mark.parametrize("unrolled", [True, False])
+def test_bands_to_mask_matches_reference_including_empty_and_overlapping_bands(monkeypatch, unrolled):
+    """Both forms (bands OR-ed one by one, or a reduction; each backend uses one) on every backend."""
+    monkeypatch.setattr(_backend_ops, "UNROLL_BANDS", unrolled)
     starts = np.array([[0, 3, 8], [2, 2, 9], [5, 0, 0]])
     widths = np.array([[2, 4, 2], [3, 1, 0], [0, 0, 10]])
     got = np.asarray(functional.bands_to_mask(starts, widths, 10))
     np.testing.assert_array_equal(got, band_mask(starts, widths, 10))
     assert got[2].all() and not np.asarray(functional.bands_to_mask(np.zeros((2, 0), int), np.zeros((2, 0), int), 4)).any()
+    many = np.random.default_rng(0).integers(0, 30, size=(2, 2, 12))  # 12 bands: past the unrolled count
+    np.testing.assert_array_equal(np.asarray(functional.bands_to_mask(many[0], many[1] // 6, 30)),
+                                  band_mask(many[0], many[1] // 6, 30))
 
 
 def test_sample_bands_covers_the_whole_range_and_respects_bounds():
