@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from fsdd_data import SAMPLE_RATE, DataError, Split, read_wav
 from train_fsdd import (
     BATCH_SIZE,
     DEFAULT_EPOCHS,
@@ -18,12 +19,8 @@ from train_fsdd import (
     LEARNING_RATE,
     N_CLASSES,
     N_MELS,
-    SAMPLE_RATE,
-    DataError,
-    Split,
     _block,
     build_frontend,
-    read_wav,
 )
 
 # --padded-batch: raw waveforms of their own lengths, each batch zero-padded to its longest one. A cap

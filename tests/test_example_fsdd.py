@@ -1,6 +1,7 @@
 """examples/train_fsdd.py and examples/fsdd_study.py: CLI, splits, paired training, statistics, the report."""
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -36,8 +37,11 @@ study = _load("fsdd_study")
 
 
 def run_train_fsdd(*args):
+    # TF_CPP_MIN_LOG_LEVEL unset, whatever the runner set: the script must keep TensorFlow's CUDA probe
+    # quiet by itself (conftest sets it to 2, which still shows the probe's error).
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(
-        [sys.executable, str(TRAIN_FSDD), *args], capture_output=True, text=True, timeout=300, cwd=REPO
+        [sys.executable, str(TRAIN_FSDD), *args], capture_output=True, text=True, timeout=300, cwd=REPO, env=env
     )
 
 
