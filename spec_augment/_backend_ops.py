@@ -20,11 +20,12 @@ TENSORFLOW = BACKEND == "tensorflow"
 if TENSORFLOW:
     from . import _tf_ops
 
-# Bands OR-ed one by one (no reduction) let XLA fuse the masks into the final select. Measured at
-# (32, 1000, 80, 1): under jax.jit LD goes from about 1.25x to 1.03x the floor; under TensorFlow's
-# XLA, warp + LD goes from about 1.3x to 1.5x (the fusion then recomputes the bands inside the
-# warp's loop), so TensorFlow keeps the reduction. Eager PyTorch: no difference.
-UNROLL_BANDS = BACKEND == "jax"
+# Up to this many bands of a kind, bands_to_mask ORs them one by one instead of reducing: XLA then
+# fuses the masks into the final select. Measured at (32, 1000, 80, 1): under jax.jit LD goes from
+# about 1.25x to 1.03x the floor; under TensorFlow's XLA, warp + LD goes from about 1.3x to 1.5x
+# (the fusion then recomputes the bands inside the warp's loop), so TensorFlow keeps the reduction.
+# Eager PyTorch: no difference.
+UNROLLED_BANDS = 8 if BACKEND == "jax" else 0
 
 # Keras' SeedGenerator reads its state and writes it back in two steps; threads sharing a layer
 # must not interleave them (on TensorFlow the Philox generator is atomic by itself).

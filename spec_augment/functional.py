@@ -76,10 +76,6 @@ def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent:
     return starts, widths
 
 
-# Up to this many masks of a kind, bands_to_mask ORs the bands one by one instead of reducing.
-_UNROLLED_MASKS = 8
-
-
 def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     """``(batch, n_masks)`` bands -> ``(batch, size)`` bool, true where any band covers the bin.
 
@@ -92,9 +88,8 @@ def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     starts = ops.cast(starts, "int32")
     ends = starts + ops.cast(widths, "int32")
     n_masks = starts.shape[1]
-    if _backend_ops.UNROLL_BANDS and n_masks is not None and n_masks <= _UNROLLED_MASKS:
-        # An OR per band, no reduction: XLA fuses the whole mask into the final select instead of
-        # running the reduction as its own kernel.
+    if n_masks is not None and n_masks <= _backend_ops.UNROLLED_BANDS:
+        # An OR per band, no reduction (see UNROLLED_BANDS).
         positions = ops.arange(size, dtype="int32")[None, :]
         covered = ops.zeros((ops.shape(starts)[0], size), "bool")
         for band in range(n_masks):

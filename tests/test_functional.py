@@ -14,10 +14,10 @@ def test_doctests():
     assert tried > 0 and failures == 0
 
 
-@pytest.mark.parametrize("unrolled", [True, False])
-def test_bands_to_mask_matches_reference_including_empty_and_overlapping_bands(monkeypatch, unrolled):
+@pytest.mark.parametrize("unrolled_bands", [8, 0])
+def test_bands_to_mask_matches_reference_including_empty_and_overlapping_bands(monkeypatch, unrolled_bands):
     """Both forms (bands OR-ed one by one, or a reduction; each backend uses one) on every backend."""
-    monkeypatch.setattr(_backend_ops, "UNROLL_BANDS", unrolled)
+    monkeypatch.setattr(_backend_ops, "UNROLLED_BANDS", unrolled_bands)
     starts = np.array([[0, 3, 8], [2, 2, 9], [5, 0, 0]])
     widths = np.array([[2, 4, 2], [3, 1, 0], [0, 0, 10]])
     got = np.asarray(functional.bands_to_mask(starts, widths, 10))

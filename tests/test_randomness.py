@@ -76,7 +76,7 @@ def _seeded_model(seed=11):
 
 @pytest.mark.parametrize("file_name", ["model.keras", "model.weights.h5"])
 def test_a_saved_model_draws_on_where_it_stopped(tmp_path, file_name):
-    """Resuming from a checkpoint must not replay the masks of the first steps (TF restarted from the seed)."""
+    """Resuming from a checkpoint must not replay the masks of the first steps (1.0 restarted from the seed)."""
     x = np.zeros((4, 40, 30, 1), "float32")
     model = _seeded_model()
     first = mask_patterns(model(x, training=True) for _ in range(3))
