@@ -6,10 +6,13 @@ paper's Table 1), and returns ONE ``keras.Sequential`` (an :class:`AugmentedFron
 
     waveform -> STFT -> Magnitude -> [ApplyFilterbank] -> [MagnitudeToDecibel] -> SpecAugment
 
-The kapre layers are the very classes ``kapre.composed`` uses, built with the same arguments, so at
-inference (``training=False``, ``model.predict``) the frontend returns exactly what the kapre
-builder returns. With ``training=True`` (``model.fit``) the masks land on the output's time and
-frequency axes whatever the input and output data formats are.
+The DSP layers are kapre's own (``use_kapre=True``; TensorFlow only) or the package's
+:mod:`spec_augment.time_frequency` layers (``use_kapre=False``; every Keras backend), which take the
+same arguments and give kapre's numbers. By default (``use_kapre=None``) a frontend is made of
+kapre's layers where Keras runs on TensorFlow and kapre is installed, and of ours everywhere else.
+At inference (``training=False``, ``model.predict``) a frontend returns what the kapre builder
+returns; with ``training=True`` (``model.fit``) the masks land on the output's time and frequency
+axes whatever the input and output data formats are.
 
 ======================================================  ===============================================
 builder                                                 kapre counterpart
@@ -19,11 +22,12 @@ builder                                                 kapre counterpart
 :func:`get_augmented_log_frequency_spectrogram_layer`   ``get_log_frequency_spectrogram_layer``
 ======================================================  ===============================================
 
-Augmentation arguments (all builders). Every SpecAugment argument left out takes, in order:
+Augmentation arguments (all builders). Each SpecAugment argument takes, in this order of precedence:
 
-1. the value of ``policy`` (``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'``), if one is given;
-2. the builder default below;
-3. the :class:`~spec_augment.SpecAugment` default.
+1. the value given explicitly to the builder;
+2. the value of ``policy`` (``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'``), if one is given;
+3. the builder default below;
+4. the :class:`~spec_augment.SpecAugment` default.
 
 The builder defaults are a mild augmentation, safe to switch on for any task:
 
@@ -38,14 +42,15 @@ Why ``mask_value='mean'``: the masked cells must stay inside the spectrogram's o
 spectrogram lives in about ``max - 80 .. max`` dB, usually below 0 dB, so the layer's ``0.0`` fill
 paints bars brighter than the loudest cell, and a fixed fill that suits one scale (decibel) is wrong
 for another (linear magnitude). The per-example mean is inside ``[min, max]`` of every example in
-every scale. An explicit ``mask_value`` (a number) always wins.
+every scale.
 
 Names. With ``name=None`` a builder names its ``Sequential`` ``'augmented_melspectrogram'``, then
 ``'augmented_melspectrogram_1'``, ... (Keras' own naming counter), so several frontends fit in one
 model; every sublayer is named ``'<frontend name>_<role>'`` (``_stft``, ``_magnitude``,
-``_filterbank``, ``_decibel``, ``_spec_augment``). The kapre layers and the SpecAugment are built
-with the data formats resolved (``'default'`` -> ``keras.config.image_data_format()``), so a saved
-model keeps its layout when it is loaded under another image data format.
+``_filterbank``, ``_decibel``, ``_spec_augment``). The layers are built with the data formats
+resolved (``'default'`` -> ``keras.config.image_data_format()``), so a saved model keeps its layout
+when it is loaded under another image data format. A saved frontend holds the layers it was built
+with: one of ours loads on every backend, one of kapre's where kapre runs.
 
 Padded batches. Every frontend takes the number of valid waveform samples of each example:
 ``frontend(x, training=True, lengths=samples)``. It turns them into valid frames of its own STFT
@@ -57,17 +62,13 @@ masking-aware layers after the frontend. ``docs/padded-batches.md`` has the reci
 
 Argument errors (an unknown data format or policy, a bad SpecAugment argument, a bad STFT,
 filterbank or decibel argument, a bad ``input_shape``) raise ``ValueError`` or ``TypeError`` naming
-the argument and its value when the builder is called, before any kapre layer is made.
+the argument and its value when the builder is called, before any layer is made.
+``use_kapre=True`` on another backend than TensorFlow raises :class:`TensorFlowBackendRequiredError`
+(a ``RuntimeError``).
 
-Backends. The builders are TensorFlow-backend features (kapre is TensorFlow-only): on another Keras
-backend ``import spec_augment.composed`` works, and calling a builder raises
-:class:`TensorFlowBackendRequiredError` (a ``RuntimeError``) pointing to ``docs/backends.md``
-(``keras.layers.MelSpectrogram`` -> layout -> ``SpecAugment``, on every backend).
-
-Layout: ``builders`` (the three builders and their shared docs), ``arguments`` (argument groups and
-their checks), ``assembly`` (SpecAugment arguments: policy > explicit > builder defaults; the
-layers, in order; the only module that imports kapre), ``frontend`` (:class:`AugmentedFrontend`,
-the frame map of padded batches).
+Layout: ``builders`` (the three builders), ``arguments`` (argument groups and their checks),
+``assembly`` (the SpecAugment arguments in their order of precedence; the layers, in order),
+``frontend`` (:class:`AugmentedFrontend`, the frame map of padded batches).
 """
 
 from .arguments import DEFAULT, TensorFlowBackendRequiredError

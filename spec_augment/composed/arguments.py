@@ -23,13 +23,12 @@ TensorFlowBackendRequiredError = validation.TensorFlowBackendRequiredError
 
 
 def require_tensorflow_backend(feature: str) -> None:
-    """Raise :class:`TensorFlowBackendRequiredError` unless Keras runs on TensorFlow."""
+    """Raise :class:`TensorFlowBackendRequiredError` unless Keras runs on TensorFlow (kapre's layers need it)."""
     validation.require_tensorflow_backend(
         feature,
-        "its STFT and filterbanks are kapre layers, and kapre is TensorFlow-only",
-        "Set KERAS_BACKEND=tensorflow, or build the frontend from Keras layers that run on every backend: "
-        "keras.layers.MelSpectrogram -> the (batch, time, freq, channels) layout -> spec_augment.SpecAugment "
-        f"(recipe in {BACKENDS_RECIPE}).",
+        "kapre's layers are TensorFlow-only",
+        "Set KERAS_BACKEND=tensorflow, or build the frontend with use_kapre=False: the package's own "
+        f"layers (spec_augment.time_frequency) give kapre's numbers on every backend ({BACKENDS_RECIPE}).",
     )
 
 

@@ -1,20 +1,15 @@
-"""Check a builder's arguments, resolve its SpecAugment's (policy > explicit > builder defaults), assemble the frontend.
+"""Check a builder's arguments, resolve its SpecAugment's arguments, assemble the frontend.
 
-This module imports kapre; the builders import it only once they know Keras runs on TensorFlow.
+The layers come from :mod:`spec_augment.time_frequency` (every backend) or from kapre (TensorFlow);
+both take the same arguments, so one assembly serves both. kapre is imported only when it is used.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Union
+import importlib.util
+from typing import Any, Optional, Union
 
 import keras
-try:
-    from kapre.time_frequency import STFT, ApplyFilterbank, Magnitude, MagnitudeToDecibel
-except ImportError as error:  # the `tensorflow` extra was not installed
-    raise ImportError(
-        "spec_augment.composed needs kapre and librosa (and TensorFlow): "
-        'pip install "spec-augment[tensorflow]"'
-    ) from error
 
 from .. import _validation as validation
 from ..augmentation import SpecAugment
@@ -27,10 +22,11 @@ from .arguments import (
     StftArguments,
     check_input_shape,
     check_name,
+    require_tensorflow_backend,
 )
 from .frontend import AugmentedFrontend, StftFraming
 
-# kapre's DSP runs in float32 whatever the global policy: tf.signal's FFT has no float16 kernel, so
+# The DSP runs in float32 whatever the global policy (FFTs have no float16 kernel on most devices):
 # under mixed_float16 the frontend computes in float32 and the layers after it cast as usual.
 DSP_DTYPE = "float32"
 
@@ -49,8 +45,34 @@ def unique_name(name: Optional[str], default_name: str) -> str:
     return default_name if uid == 1 else f"{default_name}_{uid - 1}"
 
 
+def kapre_is_installed() -> bool:
+    return importlib.util.find_spec("kapre") is not None
+
+
+def resolve_use_kapre(use_kapre: Optional[bool]) -> bool:
+    """Whether a frontend is made of kapre's layers: ``None`` means where Keras runs on TensorFlow and kapre is installed."""
+    if use_kapre is None:
+        return keras.backend.backend() == "tensorflow" and kapre_is_installed()
+    if not validation.check_bool(use_kapre, "use_kapre"):
+        return False
+    require_tensorflow_backend("A frontend of kapre layers (use_kapre=True)")
+    if not kapre_is_installed():
+        raise ImportError(
+            'use_kapre=True needs kapre: pip install "spec-augment[kapre]" (or use_kapre=False for the '
+            "package's own layers, equal to kapre's)."
+        )
+    return True
+
+
+def dsp_layers(use_kapre: bool) -> Any:
+    """The module whose ``STFT``, ``Magnitude``, ``ApplyFilterbank`` and ``MagnitudeToDecibel`` build the frontend."""
+    if use_kapre:
+        return importlib.import_module("kapre.time_frequency")
+    return importlib.import_module("spec_augment.time_frequency")
+
+
 def spec_augment_arguments(augment: AugmentArguments, n_bins: int) -> dict:
-    """SpecAugment's arguments: explicit ones > the policy's > builder defaults (> the layer's own defaults)."""
+    """SpecAugment's arguments: explicit ones, then the policy's, then builder defaults (then the layer's own)."""
     arguments = {
         "freq_mask_param": max(1, n_bins // BUILDER_FREQ_MASK_FRACTION),
         "time_mask_param": BUILDER_TIME_MASK_PARAM,
@@ -93,8 +115,10 @@ def assemble(
     filterbank: Union[MelFilterbank, LogFilterbank, None],
     decibel: DecibelArguments,
     augment: AugmentArguments,
+    use_kapre: Optional[bool] = None,
 ) -> AugmentedFrontend:
     """Check every argument, then build waveform -> STFT -> Magnitude -> [filterbank] -> [decibel] -> SpecAugment."""
+    layers_module = dsp_layers(resolve_use_kapre(use_kapre))
     input_format = validation.resolve_data_format(input_data_format, "input_data_format")
     output_format = validation.resolve_data_format(output_data_format, "output_data_format")
     input_shape = check_input_shape(input_shape, input_format)
@@ -105,7 +129,7 @@ def assemble(
     decibel.check()
     name = unique_name(check_name(name), default_name)
     n_bins = stft.n_freq if filterbank is None else filterbank.n_bins
-    # The layer checks each of its arguments and raises an error naming it, before any kapre layer is made.
+    # The layer checks each of its arguments and raises an error naming it, before any DSP layer is made.
     spec_augment = SpecAugment(
         **spec_augment_arguments(augment, n_bins), data_format=output_format, seed=augment.seed,
         name=f"{name}_spec_augment",
@@ -116,7 +140,7 @@ def assemble(
         # An Input layer instead of kapre's `input_shape=` kwarg, which Keras 3 warns about.
         layers.append(keras.Input(shape=input_shape, name=f"{name}_waveform"))
     layers.append(
-        STFT(
+        layers_module.STFT(
             n_fft=stft.n_fft,
             win_length=stft.win_length,
             hop_length=stft.hop_length,
@@ -129,10 +153,10 @@ def assemble(
             dtype=DSP_DTYPE,
         )
     )
-    layers.append(Magnitude(name=f"{name}_magnitude", dtype=DSP_DTYPE))
+    layers.append(layers_module.Magnitude(name=f"{name}_magnitude", dtype=DSP_DTYPE))
     if filterbank is not None:
         layers.append(
-            ApplyFilterbank(
+            layers_module.ApplyFilterbank(
                 type=filterbank.kind,
                 filterbank_kwargs=filterbank.kapre_kwargs(stft),
                 data_format=output_format,
@@ -141,6 +165,6 @@ def assemble(
             )
         )
     if decibel.return_decibel:
-        layers.append(MagnitudeToDecibel(**decibel.kapre_kwargs(), name=f"{name}_decibel", dtype=DSP_DTYPE))
+        layers.append(layers_module.MagnitudeToDecibel(**decibel.kapre_kwargs(), name=f"{name}_decibel", dtype=DSP_DTYPE))
     layers.append(spec_augment)
     return AugmentedFrontend(layers, name=name)

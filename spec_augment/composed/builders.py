@@ -1,6 +1,7 @@
 """The three public builders: kapre's spectrogram builders with a :class:`~spec_augment.SpecAugment` on top.
 
-Their argument docs are written once, below, and put together per builder by :func:`_document`.
+Each builder names its arguments as the kapre builder does, groups them (:mod:`.arguments`) and hands
+them to :func:`.assembly.assemble`, which checks them all before it makes a layer.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from .arguments import (
     LogFilterbank,
     MelFilterbank,
     StftArguments,
-    require_tensorflow_backend,
 )
+from .assembly import assemble
 from .frontend import AugmentedFrontend
 
 __all__ = [
@@ -27,101 +28,7 @@ __all__ = [
 Number = Union[int, float]
 Shape = Optional[Sequence[Optional[int]]]
 
-# ----------------------------------------------------------------------------- shared argument docs
-_STFT_DOC = """\
-        input_shape (tuple of int or None): shape of one waveform, ``(time, channels)`` for
-            ``input_data_format='channels_last'``, ``(channels, time)`` for ``'channels_first'``; the
-            time may be ``None`` (waveforms padded per batch). Needed when the frontend is a model's
-            first layer.
-        n_fft (int): number of FFT points in ``STFT``, >= 2.
-        win_length (int or None): window length of ``STFT``, at most ``n_fft`` (default ``n_fft``).
-        hop_length (int or None): hop length of ``STFT``, 1 .. ``n_fft`` (default ``win_length // 4``).
-        window_name (str or None): name of the ``tf.signal`` window (default ``'hann_window'``).
-        pad_begin (bool): zero-pad ``n_fft - hop_length`` samples at the beginning.
-        pad_end (bool): zero-pad the end of the signal in ``STFT``."""
 
-_SAMPLE_RATE_DOC = """\
-        sample_rate (int or float): sample rate of the input audio, > 0."""
-
-_MEL_DOC = """\
-        n_mels (int): number of mel bins, 1 .. ``n_fft // 2 + 1``.
-        mel_f_min (float): lowest frequency of the mel filterbank, 0 .. ``mel_f_max``.
-        mel_f_max (float or None): highest frequency of the mel filterbank, at most ``sample_rate / 2``
-            (``None``: ``sample_rate / 2``).
-        mel_htk (bool): use the HTK mel formula.
-        mel_norm ('slaney' or number or None): normalization of the mel triangles (a number: the
-            p-norm, ``np.inf`` included)."""
-
-_LOG_DOC = """\
-        log_n_bins (int): number of log-frequency bins; the top one must stay below ``sample_rate / 2``.
-        log_f_min (float or None): lowest frequency of the filterbank, > 0 (``None``: C1, about 32.70 Hz).
-        log_bins_per_octave (int): bins per octave, >= 1.
-        log_spread (float): spread of each log-normal filter, as a fraction of a bin, > 0."""
-
-_DECIBEL_AND_FORMATS_DOC = """\
-        return_decibel (bool): apply kapre's ``MagnitudeToDecibel`` before augmenting.
-        db_amin (float): noise floor of the decibel scaling, > 0.
-        db_ref_value (float): reference value (0 dB) of the decibel scaling, > 0.
-        db_dynamic_range (float): dynamic range of the decibel scaling, > 0.
-        input_data_format (str): ``'channels_last'`` (batch, time, channels), ``'channels_first'``
-            (batch, channels, time) or ``'default'`` (``keras.config.image_data_format()``).
-        output_data_format (str): ``'channels_last'`` (batch, time, freq, channels),
-            ``'channels_first'`` (batch, channels, time, freq) or ``'default'``."""
-
-_SPEC_AUGMENT_DOC = """\
-        freq_mask_param (int): F, the widest frequency mask in bins.
-            Builder default: ``max(1, n_bins // 8)``.
-        time_mask_param (int or None): T, the widest time mask in frames (``None``: only
-            ``time_mask_ratio`` bounds it). Builder default: ``20``.
-        n_freq_mask (int): mF, frequency masks per example. Default: ``1``.
-        n_time_mask (int): mT, time masks per example. Default: ``1``.
-        mask_value (float or 'mean'): value of the masked cells. Builder default: ``'mean'``, each
-            example's mean, which stays inside the spectrogram's range (a ``0.0`` fill would be
-            brighter than any cell of a decibel spectrogram).
-        time_warp_param (int): W, the time-warp parameter; 0 = no warp. Default: ``0``.
-        time_mask_ratio (float): p in (0, 1]: no time mask wider than ``p * frames``. Default: ``1.0``.
-        time_masks_per_frame (float): adaptive number of time masks (see ``SpecAugment``). Default: ``0.0``.
-        seed (int or None): seed of the SpecAugment layer's random generator.
-        policy (str or None): ``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'`` (Table 1 of Park et al. 2019):
-            its values replace the builder defaults; SpecAugment arguments given explicitly replace
-            the policy's values.
-        name (str or None): name of the returned frontend and prefix of its sublayers' names.
-            ``None``: a unique name made from ``'{default_name}'``."""
-
-_RETURNS_DOC = """\
-    Returns:
-        AugmentedFrontend: a ``keras.Sequential``; ``frontend(x, training=True)`` augments,
-        ``frontend(x, training=True, lengths=samples)`` augments only each example's valid frames
-        (``samples``: valid waveform samples per example), anything else is kapre's output.
-
-    Raises:
-        ValueError, TypeError: a bad argument, named with its value, before any layer is built.
-        TensorFlowBackendRequiredError: Keras does not run on TensorFlow (kapre is TensorFlow-only)."""
-
-
-def _document(default_name: str, *own_docs: str):
-    """Fill a builder's ``{arguments}`` and ``{returns}`` with the shared docs and its own arguments'."""
-    arguments = "\n".join((_STFT_DOC, *own_docs, _DECIBEL_AND_FORMATS_DOC, _SPEC_AUGMENT_DOC))
-    arguments = arguments.replace("{default_name}", default_name)
-
-    def decorate(builder):
-        builder.__doc__ = builder.__doc__.replace("{arguments}", arguments).replace("{returns}", _RETURNS_DOC)
-        builder.default_name = default_name
-        return builder
-
-    return decorate
-
-
-def _build(builder, **arguments) -> AugmentedFrontend:
-    """Assemble a builder's frontend; kapre is imported only once the backend is known to be TensorFlow."""
-    require_tensorflow_backend(f"spec_augment.composed.{builder.__name__}")
-    from .assembly import assemble
-
-    return assemble(default_name=builder.default_name, **arguments)
-
-
-# ------------------------------------------------------------------------------------------ builders
-@_document("augmented_stft_magnitude")
 def get_augmented_stft_magnitude_layer(
     input_shape: Shape = None,
     n_fft: int = 2048,
@@ -147,17 +54,61 @@ def get_augmented_stft_magnitude_layer(
     seed: Optional[int] = None,
     policy: Optional[str] = None,
     name: Optional[str] = None,
+    use_kapre: Optional[bool] = None,
 ) -> AugmentedFrontend:
     """An augmented STFT-magnitude frontend: ``kapre.composed.get_stft_magnitude_layer`` + ``SpecAugment``.
 
-    kapre's ``STFT``, ``Magnitude``, optionally ``MagnitudeToDecibel``, and a
-    :class:`~spec_augment.SpecAugment` on the output's ``n_fft // 2 + 1`` frequency bins. At
-    inference it equals the kapre builder's output.
+    ``STFT -> Magnitude -> [MagnitudeToDecibel] -> SpecAugment`` on the ``n_fft // 2 + 1`` frequency
+    bins. At inference it equals the kapre builder's output.
 
     Args:
-{arguments}
+        input_shape (tuple of int or None): shape of one waveform, ``(time, channels)`` for
+            ``input_data_format='channels_last'``, ``(channels, time)`` for ``'channels_first'``; the
+            time may be ``None`` (waveforms padded per batch). Needed when the frontend is a model's
+            first layer.
+        n_fft (int): FFT size, >= 2.
+        win_length (int or None): window length, at most ``n_fft`` (default ``n_fft``); the window
+            sits at the start of each frame.
+        hop_length (int or None): hop length, 1 .. ``n_fft`` (default ``win_length // 4``).
+        window_name (str or None): ``'hann_window'`` (default), ``'hamming_window'``,
+            ``'kaiser_window'``, ``'kaiser_bessel_derived_window'`` or ``'vorbis_window'``.
+        pad_begin (bool): zero-pad ``n_fft - hop_length`` samples in front of the waveform.
+        pad_end (bool): zero-pad the end, so the last samples get a frame of their own.
+        return_decibel (bool): apply ``MagnitudeToDecibel`` before augmenting.
+        db_amin (float): noise floor of the decibel scaling, > 0.
+        db_ref_value (float): reference value (0 dB) of the decibel scaling, > 0.
+        db_dynamic_range (float): dynamic range below each example's peak, > 0.
+        input_data_format (str): ``'channels_last'`` (batch, time, channels), ``'channels_first'``
+            (batch, channels, time) or ``'default'`` (``keras.config.image_data_format()``).
+        output_data_format (str): ``'channels_last'`` (batch, time, freq, channels),
+            ``'channels_first'`` (batch, channels, time, freq) or ``'default'``.
+        freq_mask_param (int): F, the widest frequency mask in bins. Builder default: ``max(1, n_bins // 8)``.
+        time_mask_param (int or None): T, the widest time mask in frames. Builder default: ``20``.
+        n_freq_mask (int): frequency masks per example. Default: ``1``.
+        n_time_mask (int): time masks per example. Default: ``1``.
+        mask_value (float or 'mean'): value of the masked cells. Builder default: ``'mean'``, each
+            example's mean, inside the spectrogram's range in any scale.
+        time_warp_param (int): W, the time-warp parameter; 0 = no warp. Default: ``0``.
+        time_mask_ratio (float): no time mask wider than this fraction of the frames. Default: ``1.0``.
+        time_masks_per_frame (float): adaptive number of time masks. Default: ``0.0``.
+        seed (int or None): seed of the SpecAugment layer's random state.
+        policy (str or None): ``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'`` (Table 1 of Park et al. 2019).
+            Precedence: an argument given explicitly, then the policy's value, then the builder
+            default, then :class:`~spec_augment.SpecAugment`'s own default.
+        name (str or None): name of the frontend and prefix of its sublayers' names (``None``: a
+            unique name made from ``'augmented_stft_magnitude'``).
+        use_kapre (bool or None): build the STFT, magnitude and decibel layers from kapre (``True``;
+            TensorFlow backend with kapre installed) or from :mod:`spec_augment.time_frequency`
+            (``False``; every backend). ``None``: kapre's where Keras runs on TensorFlow and kapre is
+            installed, ours elsewhere.
 
-{returns}
+    Returns:
+        AugmentedFrontend: a ``keras.Sequential``; ``frontend(x, training=True)`` augments,
+        ``frontend(x, training=True, lengths=samples)`` augments only each example's valid frames.
+
+    Raises:
+        ValueError, TypeError: a bad argument, named with its value, before any layer is built.
+        TensorFlowBackendRequiredError: ``use_kapre=True`` on a backend other than TensorFlow.
 
     Example:
         >>> from spec_augment.composed import get_augmented_stft_magnitude_layer
@@ -170,10 +121,9 @@ def get_augmented_stft_magnitude_layer(
         >>> (augment.freq_mask_param, augment.time_mask_param, augment.mask_value)
         (64, 20, 'mean')
     """
-    return _build(
-        get_augmented_stft_magnitude_layer,
-        name=name, input_shape=input_shape, input_data_format=input_data_format,
-        output_data_format=output_data_format,
+    return assemble(
+        default_name="augmented_stft_magnitude", name=name, use_kapre=use_kapre, input_shape=input_shape,
+        input_data_format=input_data_format, output_data_format=output_data_format,
         stft=StftArguments(n_fft=n_fft, win_length=win_length, hop_length=hop_length, window_name=window_name,
                            pad_begin=pad_begin, pad_end=pad_end),
         filterbank=None,
@@ -186,7 +136,6 @@ def get_augmented_stft_magnitude_layer(
     )
 
 
-@_document("augmented_melspectrogram", _SAMPLE_RATE_DOC, _MEL_DOC)
 def get_augmented_melspectrogram_layer(
     input_shape: Shape = None,
     n_fft: int = 2048,
@@ -218,17 +167,32 @@ def get_augmented_melspectrogram_layer(
     seed: Optional[int] = None,
     policy: Optional[str] = None,
     name: Optional[str] = None,
+    use_kapre: Optional[bool] = None,
 ) -> AugmentedFrontend:
     """An augmented melspectrogram frontend: ``kapre.composed.get_melspectrogram_layer`` + ``SpecAugment``.
 
-    kapre's ``STFT``, ``Magnitude``, ``ApplyFilterbank(type='mel')``, optionally
-    ``MagnitudeToDecibel`` (recommended), and a :class:`~spec_augment.SpecAugment` on the
-    ``n_mels`` mel bins. At inference it equals the kapre builder's output.
+    ``STFT -> Magnitude -> ApplyFilterbank('mel') -> [MagnitudeToDecibel] -> SpecAugment`` on the
+    ``n_mels`` mel bins. At inference it equals the kapre builder's output. The STFT, decibel
+    (``return_decibel=True`` is recommended), data-format and augmentation arguments are those of
+    :func:`get_augmented_stft_magnitude_layer`.
 
     Args:
-{arguments}
+        sample_rate (int or float): sample rate of the audio, > 0.
+        n_mels (int): number of mel bins, 1 .. ``n_fft // 2 + 1``.
+        mel_f_min (float): lowest frequency of the filterbank, 0 .. ``mel_f_max``.
+        mel_f_max (float or None): highest frequency, at most ``sample_rate / 2`` (``None``: that).
+        mel_htk (bool): the HTK mel formula instead of Slaney's.
+        mel_norm ('slaney' or number or None): normalization of the triangles (a number: the p-norm,
+            ``np.inf`` included).
+        name (str or None): name of the frontend (``None``: unique, from ``'augmented_melspectrogram'``).
+        use_kapre (bool or None): kapre's layers or ours, as in :func:`get_augmented_stft_magnitude_layer`.
 
-{returns}
+    Returns:
+        AugmentedFrontend: a ``keras.Sequential`` (see :func:`get_augmented_stft_magnitude_layer`).
+
+    Raises:
+        ValueError, TypeError: a bad argument, named with its value, before any layer is built.
+        TensorFlowBackendRequiredError: ``use_kapre=True`` on a backend other than TensorFlow.
 
     Example:
         >>> import numpy as np
@@ -250,10 +214,9 @@ def get_augmented_melspectrogram_layer(
         >>> bool(np.array_equal(augmented[1, 24:], frontend(waveforms)[1, 24:]))  # padding as at inference
         True
     """
-    return _build(
-        get_augmented_melspectrogram_layer,
-        name=name, input_shape=input_shape, input_data_format=input_data_format,
-        output_data_format=output_data_format,
+    return assemble(
+        default_name="augmented_melspectrogram", name=name, use_kapre=use_kapre, input_shape=input_shape,
+        input_data_format=input_data_format, output_data_format=output_data_format,
         stft=StftArguments(n_fft=n_fft, win_length=win_length, hop_length=hop_length, window_name=window_name,
                            pad_begin=pad_begin, pad_end=pad_end),
         filterbank=MelFilterbank(sample_rate=sample_rate, n_mels=n_mels, f_min=mel_f_min, f_max=mel_f_max,
@@ -267,7 +230,6 @@ def get_augmented_melspectrogram_layer(
     )
 
 
-@_document("augmented_log_frequency_spectrogram", _SAMPLE_RATE_DOC, _LOG_DOC)
 def get_augmented_log_frequency_spectrogram_layer(
     input_shape: Shape = None,
     n_fft: int = 2048,
@@ -298,17 +260,31 @@ def get_augmented_log_frequency_spectrogram_layer(
     seed: Optional[int] = None,
     policy: Optional[str] = None,
     name: Optional[str] = None,
+    use_kapre: Optional[bool] = None,
 ) -> AugmentedFrontend:
     """An augmented log-frequency frontend: ``kapre.composed.get_log_frequency_spectrogram_layer`` + ``SpecAugment``.
 
-    kapre's ``STFT``, ``Magnitude``, ``ApplyFilterbank(type='log')``, optionally
-    ``MagnitudeToDecibel``, and a :class:`~spec_augment.SpecAugment` on the ``log_n_bins``
-    log-frequency bins. At inference it equals the kapre builder's output.
+    ``STFT -> Magnitude -> ApplyFilterbank('log') -> [MagnitudeToDecibel] -> SpecAugment`` on the
+    ``log_n_bins`` log-frequency bins. At inference it equals the kapre builder's output. The STFT, decibel
+    (``return_decibel=True`` is recommended), data-format and augmentation arguments are those of
+    :func:`get_augmented_stft_magnitude_layer`.
 
     Args:
-{arguments}
+        sample_rate (int or float): sample rate of the audio, > 0.
+        log_n_bins (int): number of log-frequency bins; the top one must stay below ``sample_rate / 2``.
+        log_f_min (float or None): lowest frequency, > 0 (``None``: C1, about 32.70 Hz).
+        log_bins_per_octave (int): bins per octave, >= 1.
+        log_spread (float): spread of each log-normal filter, as a fraction of a bin, > 0.
+        name (str or None): name of the frontend (``None``: unique, from
+            ``'augmented_log_frequency_spectrogram'``).
+        use_kapre (bool or None): kapre's layers or ours, as in :func:`get_augmented_stft_magnitude_layer`.
 
-{returns}
+    Returns:
+        AugmentedFrontend: a ``keras.Sequential`` (see :func:`get_augmented_stft_magnitude_layer`).
+
+    Raises:
+        ValueError, TypeError: a bad argument, named with its value, before any layer is built.
+        TensorFlowBackendRequiredError: ``use_kapre=True`` on a backend other than TensorFlow.
 
     Example:
         >>> from spec_augment.composed import get_augmented_log_frequency_spectrogram_layer
@@ -319,10 +295,9 @@ def get_augmented_log_frequency_spectrogram_layer(
         >>> frontend.output_shape  # (batch, frames, log-frequency bins, channels)
         (None, 5, 84, 2)
     """
-    return _build(
-        get_augmented_log_frequency_spectrogram_layer,
-        name=name, input_shape=input_shape, input_data_format=input_data_format,
-        output_data_format=output_data_format,
+    return assemble(
+        default_name="augmented_log_frequency_spectrogram", name=name, use_kapre=use_kapre,
+        input_shape=input_shape, input_data_format=input_data_format, output_data_format=output_data_format,
         stft=StftArguments(n_fft=n_fft, win_length=win_length, hop_length=hop_length, window_name=window_name,
                            pad_begin=pad_begin, pad_end=pad_end),
         filterbank=LogFilterbank(sample_rate=sample_rate, n_bins=log_n_bins, f_min=log_f_min,

@@ -284,10 +284,11 @@ class AugmentedFrontend(keras.Sequential):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        require_tensorflow_backend(f"Loading the augmented frontend {config.get('name')!r}")
-        # The kapre layers inside register themselves with Keras when kapre is imported, and
-        # spec_augment.composed imports kapre only to build a frontend.
-        import kapre  # noqa: F401
+        if any(str(layer.get("module", "")).startswith("kapre") for layer in config.get("layers", ())):
+            # kapre's layers register themselves with Keras when kapre is imported; they run on TensorFlow only.
+            require_tensorflow_backend(f"Loading the augmented frontend {config.get('name')!r} (made of kapre layers)")
+            import kapre  # noqa: F401
+        else:
+            from .. import time_frequency  # noqa: F401  (registers our DSP layers)
 
         return super().from_config(config, custom_objects=custom_objects)
-
