@@ -2,11 +2,11 @@
 
 import itertools
 
-import kapre
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+
+from spec_augment import time_frequency
 
 from spec_augment.composed import (
     AugmentedFrontend,
@@ -17,8 +17,9 @@ from spec_augment.composed import (
     get_augmented_stft_magnitude_layer,
 )
 
-pytestmark = pytest.mark.tensorflow_only("the augmented frontends are kapre layers; kapre is TensorFlow-only")
-
+BACKEND = keras.backend.backend()
+# The STFTs whose frames the counts must match: ours on every backend, kapre's too on TensorFlow.
+STFTS = ["ours"] + (["kapre"] if BACKEND == "tensorflow" else [])
 N_SAMPLES = 4096
 MASK_VALUE = -1234.5  # far outside any spectrogram here: identifies masked cells exactly
 FORMATS = ("channels_last", "channels_first")
@@ -61,18 +62,28 @@ FRAMINGS = [
 ]
 
 
-def kapre_frames(n, framing, pad_begin, pad_end, window_name=None):
-    """kapre's STFT magnitude of one mono waveform of `n` ones: (frames, freq)."""
-    stft = kapre.STFT(**framing, window_name=window_name, pad_begin=pad_begin, pad_end=pad_end,
-                      input_data_format="channels_last", output_data_format="channels_last")
-    return np.abs(np.asarray(stft(np.ones((1, n, 1), "float32"))))[0, :, :, 0]
+def stft_magnitude(implementation, waveform, framing, pad_begin, pad_end, window_name=None):
+    """The STFT magnitude of one mono waveform (1, n, 1), by our STFT or kapre's: (frames, freq)."""
+    arguments = dict(**framing, window_name=window_name, pad_begin=pad_begin, pad_end=pad_end,
+                     input_data_format="channels_last", output_data_format="channels_last")
+    if implementation == "kapre":
+        import kapre
+
+        return np.abs(np.asarray(kapre.STFT(**arguments)(waveform)))[0, :, :, 0]
+    magnitude = time_frequency.Magnitude()(time_frequency.STFT(**arguments)(waveform))
+    return np.asarray(magnitude)[0, :, :, 0]
 
 
+@pytest.mark.parametrize("implementation", STFTS)
 @pytest.mark.parametrize("pad_begin, pad_end", list(itertools.product([False, True], repeat=2)))
 @pytest.mark.parametrize("framing", FRAMINGS, ids=lambda f: "-".join(f"{k}{v}" for k, v in f.items()))
-def test_frame_lengths_agree_with_kapre_stft(framing, pad_begin, pad_end):
+def test_frame_lengths_agree_with_the_stft(framing, pad_begin, pad_end, implementation):
     n_fft, win_length, n_samples = framing["n_fft"], framing.get("win_length", framing["n_fft"]), 1000
-    kapre_total = len(kapre_frames(n_samples, framing, pad_begin, pad_end))
+
+    def kapre_frames(n):
+        return stft_magnitude(implementation, np.ones((1, n, 1), "float32"), framing, pad_begin, pad_end)
+
+    kapre_total = len(kapre_frames(n_samples))
     sample_lengths = [0, 1, n_fft - 1, n_fft, 517, n_samples - 1, n_samples, n_samples + 300, -5, 2**32 + 3]
     ours = np.asarray(frame_lengths(np.array(sample_lengths, "int64"), n_samples, **framing, pad_begin=pad_begin,
                                     pad_end=pad_end))
@@ -89,16 +100,14 @@ def test_frame_lengths_agree_with_kapre_stft(framing, pad_begin, pad_end):
         # Frames that start before sample n = kapre's frames of a waveform cut just after the last frame that
         # can start there (n samples with pad_end; n + win_length - 1 without, so that frame still fits).
         cut = n if pad_end else n + win_length - 1
-        expected = min(kapre_total, len(kapre_frames(cut, framing, pad_begin, pad_end)))
+        expected = min(kapre_total, len(kapre_frames(cut)))
         assert count == expected, (n, count, expected)
 
         # The same frames seen in kapre's output of the zero-padded input: every frame from `count` on
         # holds only padding (its magnitude is exactly 0); frame count - 1 holds a valid sample.
         padded = np.zeros((1, n_samples, 1), "float32")
         padded[0, :n] = 1.0
-        stft = kapre.STFT(**framing, window_name="hamming_window", pad_begin=pad_begin, pad_end=pad_end,
-                          input_data_format="channels_last", output_data_format="channels_last")
-        energy = np.abs(np.asarray(stft(padded)))[0, :, :, 0].sum(axis=1)
+        energy = stft_magnitude(implementation, padded, framing, pad_begin, pad_end, "hamming_window").sum(axis=1)
         assert np.all(energy[count:] == 0.0), (n, count)
         assert energy[count - 1] > 0.0, (n, count)
 
@@ -240,7 +249,10 @@ def test_bad_lengths_name_lengths_eagerly(small_frontend, lengths, error, text, 
         small_frontend(x, training=training, lengths=lengths)
 
 
+@pytest.mark.tensorflow_only("a tf.function with a batch size known only when it runs")
 def test_bad_lengths_name_lengths_under_a_dynamic_batch(small_frontend):
+    import tensorflow as tf
+
     x = waveforms(4, 1, "channels_last")
 
     @tf.function(input_signature=[tf.TensorSpec((None, N_SAMPLES, 1)), tf.TensorSpec((None,), tf.int32)])
@@ -303,6 +315,10 @@ def test_functional_model_with_a_lengths_input(tmp_path):
     augmented = np.asarray(restored(x, training=True, lengths=sample_lengths))
     for b, count in enumerate(np.asarray(restored.frame_lengths(sample_lengths, n_samples=2000))):
         np.testing.assert_array_equal(augmented[b, count:], clean[b, count:])
+
+    if BACKEND != "tensorflow":
+        return
+    import tensorflow as tf
 
     # The serving signature takes both inputs; at inference the lengths only feed the mask.
     model.export(str(tmp_path / "exported"), verbose=False)
