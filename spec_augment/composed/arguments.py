@@ -12,10 +12,12 @@ import dataclasses
 import numbers
 from typing import Any, Optional
 
+from .. import _dsp_checks as dsp_checks
 from .. import _validation as validation
 
-# tf.signal windows kapre's STFT knows by name (kapre.backend.get_window_fn, TensorFlow >= 2.3).
-WINDOW_NAMES = ("hann_window", "hamming_window", "kaiser_window", "kaiser_bessel_derived_window", "vorbis_window")
+# The DSP checks live with the layers (spec_augment._dsp_checks); these names stay importable from here.
+WINDOW_NAMES = dsp_checks.WINDOW_NAMES
+LOG_F_MIN_DEFAULT = dsp_checks.LOG_F_MIN_DEFAULT
 BACKENDS_RECIPE = "docs/backends.md"
 
 
@@ -74,10 +76,6 @@ def check_input_shape(input_shape: Any, input_data_format: str) -> Optional[tupl
     return tuple(None if size is None else int(size) for size in input_shape)
 
 
-def _sample_rate(value: Any) -> float:
-    return validation.check_float(value, "sample_rate", 0.0, low_inclusive=False)
-
-
 @dataclasses.dataclass(frozen=True)
 class StftArguments:
     """kapre ``STFT``'s arguments; :meth:`checked` resolves ``win_length`` and ``hop_length`` as kapre does."""
@@ -90,33 +88,10 @@ class StftArguments:
     pad_end: bool
 
     def checked(self) -> "StftArguments":
-        n_fft = validation.check_int(self.n_fft, "n_fft", minimum=2)
-        win_length = validation.check_int(self.win_length, "win_length", 1, n_fft, allow_none=True)
-        win_length = n_fft if win_length is None else win_length
-        hop_length = validation.check_int(self.hop_length, "hop_length", 1, n_fft, allow_none=True)
-        if hop_length is None:
-            hop_length = win_length // 4
-            if hop_length < 1:
-                raise ValueError(
-                    f"`hop_length` must be >= 1: its default win_length // 4 is 0 for win_length={win_length}; "
-                    f"pass hop_length explicitly, got hop_length=None."
-                )
-        if self.window_name is not None and not isinstance(self.window_name, str):
-            raise TypeError(
-                f"`window_name` must be None or a string, got window_name={self.window_name!r} "
-                f"({type(self.window_name).__name__})."
-            )
-        if self.window_name is not None and self.window_name not in WINDOW_NAMES:
-            raise ValueError(
-                f"`window_name` must be None or one of {WINDOW_NAMES}, got window_name={self.window_name!r}."
-            )
+        n_fft, win_length, hop_length, _, pad_begin, pad_end = dsp_checks.check_stft(
+            self.n_fft, self.win_length, self.hop_length, self.window_name, self.pad_begin, self.pad_end)
         return dataclasses.replace(
-            self,
-            n_fft=n_fft,
-            win_length=win_length,
-            hop_length=hop_length,
-            pad_begin=validation.check_bool(self.pad_begin, "pad_begin"),
-            pad_end=validation.check_bool(self.pad_end, "pad_end"),
+            self, n_fft=n_fft, win_length=win_length, hop_length=hop_length, pad_begin=pad_begin, pad_end=pad_end,
         )
 
     @property
@@ -142,33 +117,14 @@ class MelFilterbank:
         return self.n_mels
 
     def check(self, stft: StftArguments) -> None:
-        sample_rate = _sample_rate(self.sample_rate)
-        n_mels = validation.check_int(self.n_mels, "n_mels", minimum=1)
-        if n_mels > stft.n_freq:
-            # More mel bands than STFT bins: librosa only warns ("Empty filters").
-            raise ValueError(
-                f"`n_mels` must be <= n_fft // 2 + 1 = {stft.n_freq} (the STFT's frequency bins for "
-                f"n_fft={stft.n_fft}), got n_mels={n_mels}."
-            )
-        nyquist = sample_rate / 2
-        f_max = nyquist if self.f_max is None else validation.check_float(self.f_max, "mel_f_max", 0.0, nyquist,
-                                                                           low_inclusive=False)
-        validation.check_float(self.f_min, "mel_f_min", 0.0, f_max, high_inclusive=False)
-        validation.check_bool(self.htk, "mel_htk")
-        norm = self.norm
-        if not (norm is None or norm == "slaney" or (
-                isinstance(norm, numbers.Real) and not isinstance(norm, bool) and float(norm) > 0)):
-            raise ValueError(
-                f"`mel_norm` must be 'slaney', None or a positive number (np.inf included), got mel_norm={norm!r}."
-            )
+        dsp_checks.check_mel(
+            self.sample_rate, stft.n_freq, self.n_mels, self.f_min, self.f_max, self.htk, self.norm,
+            bins=f"n_fft // 2 + 1 = {stft.n_freq} (the STFT's frequency bins for n_fft={stft.n_fft})", prefix="mel_",
+        )
 
     def kapre_kwargs(self, stft: StftArguments) -> dict:
         return {"sample_rate": self.sample_rate, "n_freq": stft.n_freq, "n_mels": self.n_mels, "f_min": self.f_min,
                 "f_max": self.f_max, "htk": self.htk, "norm": self.norm}
-
-
-# kapre's default lowest log-frequency bin: C1.
-LOG_F_MIN_DEFAULT = 32.70319566
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,21 +140,8 @@ class LogFilterbank:
     kind = "log"
 
     def check(self, stft: StftArguments) -> None:
-        sample_rate = _sample_rate(self.sample_rate)
-        n_bins = validation.check_int(self.n_bins, "log_n_bins", minimum=1)
-        bins_per_octave = validation.check_int(self.bins_per_octave, "log_bins_per_octave", minimum=1)
-        # kapre compares the top bin with sample_rate // 2 (floored): the same bound here, named.
-        nyquist = sample_rate // 2
-        f_min = LOG_F_MIN_DEFAULT if self.f_min is None else validation.check_float(
-            self.f_min, "log_f_min", 0.0, nyquist, low_inclusive=False, high_inclusive=False)
-        validation.check_float(self.spread, "log_spread", 0.0, low_inclusive=False)
-        f_max = f_min * 2 ** (n_bins / bins_per_octave)
-        if f_max > nyquist:
-            raise ValueError(
-                f"`log_n_bins` reaches {f_max:.1f} Hz, above the highest frequency {nyquist:g} Hz of "
-                f"sample_rate={self.sample_rate!r}: got log_n_bins={n_bins} with log_f_min={f_min:g} and "
-                f"log_bins_per_octave={bins_per_octave}; use fewer bins, a lower log_f_min or more bins per octave."
-            )
+        dsp_checks.check_log(self.sample_rate, self.n_bins, self.bins_per_octave, self.f_min, self.spread,
+                             prefix="log_")
 
     def kapre_kwargs(self, stft: StftArguments) -> dict:
         return {"sample_rate": self.sample_rate, "n_freq": stft.n_freq, "n_bins": self.n_bins,
@@ -217,9 +160,7 @@ class DecibelArguments:
     def check(self) -> None:
         # kapre only checks these when the layer first runs; fail at build time instead.
         if validation.check_bool(self.return_decibel, "return_decibel"):
-            validation.check_float(self.amin, "db_amin", 0.0, low_inclusive=False)
-            validation.check_float(self.ref_value, "db_ref_value", 0.0, low_inclusive=False)
-            validation.check_float(self.dynamic_range, "db_dynamic_range", 0.0, low_inclusive=False)
+            dsp_checks.check_decibel(self.amin, self.ref_value, self.dynamic_range, prefix="db_")
 
     def kapre_kwargs(self) -> dict:
         return {"ref_value": self.ref_value, "amin": self.amin, "dynamic_range": self.dynamic_range}
