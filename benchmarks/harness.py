@@ -1,11 +1,12 @@
-"""The harness every case runs on: config, backend adapters, rows, warm-up, interleaved rounds,
-paired ratios, targets, worker processes and machine information.
+"""The harness every case runs on: config, context (the backend: tensors, compile modes, waiting), rows,
+warm-up, interleaved rounds, paired ratios, targets, worker processes and machine information.
 
 Nothing here imports a Keras backend at import time: a worker process sets ``KERAS_BACKEND`` first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import importlib.metadata
@@ -51,7 +52,6 @@ class Config:
     stream_lengths: tuple = (500, 1500)  # inclusive range of the distinct time lengths
     stream_batches: int = 150  # the timed first pass
     stream_memory_batches: int = 300  # more new lengths, for the memory growth (0: no memory workers)
-    worker_timeout_s: float = 900.0
 
 
 class Skip(Exception):
@@ -62,23 +62,19 @@ def short_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}".splitlines()[0][:300]
 
 
-# ------------------------------------------------------------------------------------ backends
-class Adapter:
-    """How one Keras backend makes a tensor, compiles a function (``mode``) and waits for a result."""
+class Context:
+    """What the rows of one process share: the config, the Keras backend, inputs, models and notes."""
 
-    def __init__(self, name: str):
-        self.name = name
-
-    def tensor(self, array):
-        if self.name == "tensorflow":
-            import tensorflow as tf
-
-            return tf.constant(array)
+    def __init__(self, config: Config):
         import keras
 
-        return keras.ops.convert_to_tensor(np.ascontiguousarray(array))
+        self.config, self.backend, self.tensor = config, keras.backend.backend(), keras.ops.convert_to_tensor
+        self.notes: list[str] = []
+        self.inputs: dict = {}
+        self.cache: dict = {}  # models shared by rows
 
     def compile(self, fn, mode: str):
+        """``fn`` as the backend runs it: TensorFlow ``graph`` or ``xla``, JAX ``jit``, or ``eager``."""
         if mode in ("graph", "xla"):
             import tensorflow as tf
 
@@ -87,42 +83,27 @@ class Adapter:
             import jax
 
             return jax.jit(fn)
-        return fn  # eager
+        return fn
 
     def force(self, result) -> None:
         """Wait for a result: read one element of it (``block_until_ready`` on JAX)."""
-        if self.name == "jax":
-            import jax
-
-            jax.block_until_ready(result)
+        if self.backend == "jax":
+            result.block_until_ready()
         else:
             np.asarray(result[(0,) * len(result.shape)])
-
-
-class Context:
-    """What the rows of one process share: the config, the backend adapter, inputs and notes."""
-
-    def __init__(self, config: Config):
-        import keras
-
-        self.config, self.adapter = config, Adapter(keras.backend.backend())
-        self.notes: list[str] = []
-        self.inputs: dict = {}
-        self.cache: dict = {}  # models shared by rows
 
     def array(self, shape) -> np.ndarray:
         """The same values for every row of a shape: standard normal, or a noisy tone for audio."""
         rng = np.random.default_rng(self.config.seed)
-        if len(shape) == 3 and shape[1] >= 8000:  # audio in [-1, 1]
+        if len(shape) == 3:  # audio in [-1, 1]
             tone = 0.5 * np.sin(2 * np.pi * 440.0 * np.arange(shape[1]) / 16000.0)[None, :, None]
             return (tone + 0.1 * rng.standard_normal(shape)).astype(np.float32)
         return rng.standard_normal(tuple(shape), dtype=np.float32)
 
     def input(self, shape):
-        shape = tuple(shape)
-        if shape not in self.inputs:
-            self.inputs[shape] = self.adapter.tensor(self.array(shape))
-        return self.inputs[shape]
+        if tuple(shape) not in self.inputs:
+            self.inputs[tuple(shape)] = self.tensor(self.array(shape))
+        return self.inputs[tuple(shape)]
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -150,7 +131,7 @@ class Row:
 def warm_up(rows: list, ctx: Context, log=print, n_calls: dict | None = None) -> None:
     """Build and trace every row, then pick its calls per round from the fastest of a few calls
     (or take them from ``n_calls``, so that a baseline row makes as many calls as ours)."""
-    force = ctx.adapter.force
+    force = ctx.force
     for row in rows:
         started = time.perf_counter()
         try:
@@ -173,21 +154,23 @@ def warm_up(rows: list, ctx: Context, log=print, n_calls: dict | None = None) ->
             log(f"  SKIP  {row.name:<36} {row.skipped}")
 
 
+def time_row(row: Row, ctx: Context) -> float:
+    """Seconds per call of the row's N calls back to back, completion forced after the last."""
+    x, fn, n = ctx.input(row.shape), row.fn, row.n_calls
+    started = time.perf_counter()
+    for _ in range(n):
+        result = fn(x)
+    ctx.force(result)
+    return (time.perf_counter() - started) / n
+
+
 def run_round(rows: list, ctx: Context, index: int) -> dict:
-    """One interleaved round: every row's N calls back to back, the first row rotating with ``index``
+    """One interleaved round in this process: every row once, the first row rotating with ``index``
     so that drift of a shared machine hits every row alike. Seconds per call, by row name."""
     active = [row for row in rows if row.skipped is None]
     offset = index % max(len(active), 1)
     gc.collect()
-    times = {}
-    for row in active[offset:] + active[:offset]:
-        x, fn, n = ctx.input(row.shape), row.fn, row.n_calls
-        t0 = time.perf_counter()
-        for _ in range(n):
-            result = fn(x)
-        ctx.adapter.force(result)
-        times[row.name] = (time.perf_counter() - t0) / n
-    return times
+    return {row.name: time_row(row, ctx) for row in active[offset:] + active[:offset]}
 
 
 def paired_ratio(numerator: list | None, denominator: list | None, minus: list | None = None):
@@ -208,18 +191,23 @@ class Target:
     numerator: str  # row keys
     denominator: str
     goal: float
-    op: str = "<="
+    op: str = "<="  # or ">=", or "~" (within a factor ``goal`` of 1: two processes alike)
     minus: str | None = None
     unit: str = "x"
+    group: str | None = None  # the README headline line it is shown on (None: the report's tables only)
+    short: str = ""  # its name on that line
 
     def evaluate(self, times: dict) -> dict:
         found = paired_ratio(times.get(self.numerator), times.get(self.denominator),
                              times.get(self.minus) if self.minus else None)
         value = None if found is None else found[0]
-        passed = value is not None and (value <= self.goal if self.op == "<=" else value >= self.goal)
-        return {"name": self.name, "numerator": self.numerator, "value": value,
-                "spread": None if found is None else list(found[1:]), "target": f"{self.op} {self.goal:g}{self.unit}",
-                "unit": self.unit, "status": "n/a" if value is None else "PASS" if passed else "MISS"}
+        bounds = {"<=": (0, self.goal), ">=": (self.goal, float("inf")), "~": (1 / self.goal, self.goal)}[self.op]
+        passed = value is not None and bounds[0] <= value <= bounds[1]
+        op = "within" if self.op == "~" else self.op
+        return {"name": self.name, "numerator": self.numerator, "value": value, "unit": self.unit,
+                "spread": None if found is None else list(found[1:]), "target": f"{op} {self.goal:g}{self.unit}",
+                "status": "n/a" if value is None else "PASS" if passed else "MISS", "group": self.group,
+                "short": self.short}
 
 
 # ------------------------------------------------------------------------------------ workers
@@ -233,10 +221,10 @@ class Worker:
     ``ask(message)`` to send one line of JSON and read the answer (the rows worker answers rounds)."""
 
     def __init__(self, task: str, config: Config, params: dict | None = None, env: dict | None = None):
-        command = [sys.executable, str(CLI), "--worker", task, "--worker-config",
-                   json.dumps(dataclasses.asdict(config)), "--worker-params", json.dumps(params or {})]
+        job = {"task": task, "config": dataclasses.asdict(config), "params": params or {}}
+        command = [sys.executable, str(CLI), "--worker", json.dumps(job)]
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow", **(env or {})}
-        self.task, self.timeout = task, config.worker_timeout_s
+        self.task = task
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
                                         cwd=REPO)
 
@@ -244,7 +232,7 @@ class Worker:
         for line in self.process.stdout:
             if line.startswith(PREFIX):
                 return json.loads(line[len(PREFIX):])
-        code = self.process.wait(timeout=self.timeout)
+        code = self.process.wait()
         return {"error": f"worker {self.task} exited (rc {code}) without an answer"}
 
     def ask(self, message: dict) -> dict:
@@ -253,31 +241,25 @@ class Worker:
         return self.read()
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                self.process.stdin.close()
-                self.process.wait(timeout=60)
-            except (OSError, subprocess.TimeoutExpired):
-                self.process.kill()
+        """End of input: the worker leaves its loop and exits."""
+        with contextlib.suppress(OSError):  # it may have died already
+            self.process.stdin.close()
+        self.process.wait()
 
 
 def run_once(task: str, config: Config, params: dict | None = None, env: dict | None = None) -> dict:
     """A one-answer worker (a stream measurement) in a fresh process."""
     worker = Worker(task, config, params, env)
-    try:
-        return worker.read()
-    finally:
-        worker.close()
+    answer = worker.read()
+    worker.close()
+    return answer
 
 
 # ------------------------------------------------------------------------------------ machine
 def machine_info() -> dict:
     """CPU model and cores, memory, OS, library versions and git state of this checkout."""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), "?")
-    except OSError:
-        cpu = platform.processor() or "?"
+    with open("/proc/cpuinfo") as handle:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in handle if ln.startswith("model name")), "?")
     info = {"cpu": cpu, "logical_cpus": os.cpu_count(), "cpus_usable": len(os.sched_getaffinity(0)),
             "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
             "os": platform.platform(), "python": platform.python_version()}

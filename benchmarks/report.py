@@ -1,4 +1,4 @@
-"""The Markdown report of one run (``suite.run``'s result dict), printed and written to results.md.
+"""The Markdown report of one run (``bench_specaugment.run``'s result dict), printed and written to results.md.
 
 Between ``<!-- headline:start -->`` and ``<!-- headline:end -->``: a few self-contained lines that
 ``tools/update_reports.py`` copies into the README.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.cases import frontend, headline, stream
+from benchmarks.cases import frontend, headline
 
 HEADLINE_START, HEADLINE_END = "<!-- headline:start -->", "<!-- headline:end -->"
 
@@ -39,98 +39,51 @@ def header(r):
             f"PyTorch {m['torch']}, kapre {m['kapre']}, NumPy {m['numpy']}; git {m['git']}", ""]
 
 
-def _found(result, name):
-    return next((t for t in result.get("targets", []) if t["name"] == name), None)
-
-
-def _value(t):
-    return "skipped" if t is None or t["value"] is None else ratio(t["value"], t["unit"])
-
-
 def _passed(found) -> str:
-    statuses = [t["status"] for t in found if t is not None]
-    count = statuses.count("PASS")
-    return {len(statuses): "PASS", 0: "MISS"}.get(count, f"{count} of {len(statuses)} PASS")
+    count = [t["status"] for t in found].count("PASS")
+    return {len(found): "PASS", 0: "MISS"}.get(count, f"{count} of {len(found)} PASS")
 
 
 def headline_section(r):
     m, loads = r["machine"], r["loads"]
+    versions = {role: v for res in r["backends"].values() for role, v in res.get("versions", {}).items()}
     lines = [f"- Machine: {m['cpu']}, {m['cpus_usable']} CPUs, load average {min(loads):.1f}-{max(loads):.1f} "
-             "during the run; medians of paired, interleaved ratios."]
-    fronts, bases = [], []
+             "during the run; medians of paired, interleaved ratios"
+             + (f"; baseline: spec-augment {versions['baseline']}." if "baseline" in versions else ".")]
     for backend, result in r["backends"].items():
         name = headline.NAMES.get(backend, backend)
         if "skipped" in result:
             lines.append(f"- {name}: skipped: {result['skipped']}")
-            continue
-        label = lambda mode: f"{name} {headline.MODE_LABELS[mode]}"  # noqa: E731
-        found, parts = [], []
-        for mode in headline.MODES[backend]:
-            ts = [_found(result, f"{label(mode)}: ours {row} / floor") for row, _ in headline.HEADLINE]
-            found += ts
-            parts.append(f"{headline.MODE_LABELS[mode]} " + ", ".join(f"{row} {_value(t)}" for (row, _), t in
-                                                                      zip(headline.HEADLINE, ts)))
-            base = [_found(result, f"{label(mode)}: ours {row} / baseline {row}") for row, _ in headline.HEADLINE]
-            if any(base):
-                bases.append(f"{label(mode)} " + ", ".join(f"{row} {_value(t)}" for (row, _), t in
-                                                          zip(headline.HEADLINE, base)))
-        lines.append(f"- {name}, ours / its floor compiled the same way: {'; '.join(parts)} "
-                     f"(target <= {headline.GOALS[backend]:g}x: {_passed(found)}).")
-        aug = _found(result, f"{name} frontend: ours augmented / at inference")
-        vs_kapre = _found(result, f"{name} frontend: ours at inference / kapre")
-        if aug is not None and aug["value"] is not None:
-            fronts.append(f"{name} {_value(aug)}" + (f" (at inference {_value(vs_kapre)} kapre's time)"
-                                                     if vs_kapre else ""))
-    if bases:
-        version = next((res["versions"].get("baseline") for res in r["backends"].values()
-                        if "baseline" in res.get("versions", {})), "?")
-        lines.append(f"- Ours / baseline spec-augment {version.split(' ')[0]}, same rounds: {'; '.join(bases)} "
-                     f"(unchanged within noise: <= {headline.BASELINE_GOAL:g}x).")
-    if fronts:
-        lines.append(f"- Frontend (32 x 1 s at 16 kHz, 80 mels, dB), augmented ({frontend.POLICY}) / the same "
-                     f"frontend at inference: {'; '.join(fronts)} (target <= {frontend.AUGMENTATION_GOAL:g}x).")
-    st = r.get("stream")
-    if st:
-        g = {t["name"].split(":")[0]: t for t in st["goals"]}
-        first = [g.get(f"first pass, {mode}") for mode in stream.MODES]
-        lines.append(f"- Variable-length stream ({r['config']['stream_batches']} new lengths, LD + warp, "
-                     f"mask_value='mean'): first pass {' / '.join(_value(t) + ' (' + t['status'] + ')' for t in first)} "
-                     f"the floor in a dynamic-shape tf.function / eager (target <= {stream.FIRST_PASS_GOAL:g}x).")
-    tf = r["backends"].get("tensorflow", {})
-    kapre, seed = (_found(tf, f"TensorFlow tf.function: {peer} LD / ours LD") for peer in ("kapre", "0.0.3"))
-    if kapre or seed:
-        lines.append(f"- Peers at LD (TensorFlow tf.function): kapre 0.4.1 takes {_value(kapre)} and spec-augment "
-                     f"0.0.3 {_value(seed)} our layer's time.")
+        groups: dict = {}
+        for t in result.get("targets", []):
+            if t["group"] and t["value"] is not None:
+                groups.setdefault(t["group"], []).append(t)
+        for group, found in groups.items():
+            goals = ", ".join(dict.fromkeys(t["target"] for t in found))
+            lines.append(f"- {name}, {group}: " + ", ".join(f"{t['short']} {ratio(t['value'], t['unit'])}"
+                                                             for t in found) + f" (target {goals}: {_passed(found)}).")
+    if r.get("stream"):
+        lines.append(f"- Variable-length stream ({r['config']['stream_batches']} new lengths, LD + warp, mask_value="
+                     "'mean'): " + "; ".join(f"{t['name']} {ratio(t['value'], t['unit'])} (target {t['target']}: "
+                                             f"{t['status']})" for t in r["stream"]["goals"]) + ".")
     return ["## Headline", "", HEADLINE_START, *lines, HEADLINE_END, ""]
 
 
 def method(r):
-    c = r["config"]
+    c, f = r["config"], ", ".join(f"{k}={v}" for k, v in frontend.FRONTEND.items() if "format" not in k)
     lines = ["## Method", "",
-             f"- Main tensor {'x'.join(map(str, c['main_shape']))} float32 (batch, time, mel bins, channels), one "
-             f"standard-normal tensor per shape; masks F={headline.F}, T={headline.T}; LD = 2 frequency + 2 time "
-             f"masks (every configuration below builds on it), warp W={headline.W}. Layers called with "
-             "`training=True`.",
-             "- Floor: `x * v`, `v` of shape (1, 1, freq, 1): one read and one write of the tensor, compiled the "
-             "same way as the rows it is compared with.",
-             "- Each backend runs in its own process (`KERAS_BACKEND`): TensorFlow `tf.function` and XLA, JAX "
-             "`jax.jit` of `stateless_call` (seed state in and out, new masks every call, as Keras' JAX trainer "
-             "runs it), PyTorch eager. With `--baseline`, the other checkout runs the floor and the headline rows "
-             "in a process of its own, in the same rounds.",
-             f"- Warm-up traces each row and sets its calls per round N (about {c['target_ms']:g} ms per row per "
-             f"round). {c['rounds']} interleaved rounds: each runs every row's N calls back to back, the first row "
-             "(and the first process) rotating; completion is forced on one element of the output.",
-             "- A row's time is the median over rounds of (round time / N). Ratios are paired: computed within "
-             "each round, median over rounds, p25-p75 their spread (a status decided by less than it is noise).",
-             f"- Frontends: `get_augmented_melspectrogram_layer(policy='{frontend.POLICY}', use_kapre=...)` with "
-             + ", ".join(f"{k}={v}" for k, v in frontend.FRONTEND.items() if "format" not in k)
-             + f" on {'x'.join(map(str, c['audio_shape']))} audio; augmented = `training=True`, inference = "
-             "`training=False` of the same model; kapre = kapre's plain `get_melspectrogram_layer`.",
-             "- Feature cost: (feature row - LD row) / floor, per round: the extra passes over the tensor.",
-             "- Stream: in fresh processes, batches of distinct lengths; the first pass includes every trace.", ""]
+             f"- Main tensor {'x'.join(map(str, c['main_shape']))} float32 (batch, time, mel bins, channels); masks "
+             f"F={headline.F}, T={headline.T}; LD = 2 frequency + 2 time masks, the base of every configuration; "
+             f"warp W={headline.W}. The floor is `x * v` (one read and one write), compiled like the row it is "
+             "compared with. Feature cost: (feature row - LD row) / floor, the extra passes over the tensor.",
+             f"- Each backend and version in its own process; {c['rounds']} interleaved rounds of every row's N calls "
+             f"(about {c['target_ms']:g} ms per row), the first row and process rotating. Times: median over rounds; "
+             "ratios: paired (per round), median and p25-p75 (a status decided by less than that spread is noise).",
+             f"- Frontends: `get_augmented_melspectrogram_layer(policy='{frontend.POLICY}', use_kapre=...)`, {f}, on "
+             f"{'x'.join(map(str, c['audio_shape']))} audio; augmented = `training=True`, inference = `training=False` "
+             "of the same model. More in benchmarks/README.md.", ""]
     notes = [n for res in r["backends"].values() for n in res.get("notes", [])]
-    for res in (r.get("stream") or {}).get("time", {}).values():
-        notes += res.get("notes", [])
+    notes += [n for res in (r.get("stream") or {}).get("time", {}).values() for n in res.get("notes", [])]
     return lines + [f"- Note: {n}" for n in dict.fromkeys(notes)] + ([""] if notes else [])
 
 
@@ -166,5 +119,8 @@ def targets(r):
             lines.append(f"| {t['name']} | {ratio(t['value'], t['unit'])} | {spread} | {t['target']} | {t['status']} |")
     for t in (r.get("stream") or {}).get("goals", []):
         lines.append(f"| stream, {t['name']} | {ratio(t['value'], t['unit'])} | - | {t['target']} | {t['status']} |")
-    missing = [t["name"] for t in found if t["value"] is None]
-    return lines + ([""] + [f"Not measured (a row skipped): {'; '.join(missing)}."] if missing else []) + [""]
+    lines += [""] + [f"- Stream, {mode}: ours {t['first']['ours']:.2f} s, floor {t['first']['floor']:.2f} s over the "
+                     f"first pass; repeat pass {ratio(t['repeat']['ratio'])}" for mode, t in
+                     (r.get("stream") or {}).get("time", {}).items() if "first" in t]
+    missing = sum(t["value"] is None for t in found)
+    return lines + [f"- {missing} more targets not measured: their rows are skipped (see above)."] * bool(missing) + [""]

@@ -22,29 +22,27 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks import bench_specaugment, report, suite  # noqa: E402
+from benchmarks import bench_specaugment, report  # noqa: E402
+
 from benchmarks.cases import frontend, headline, peers, stream  # noqa: E402
 from benchmarks.harness import Config, Context, Target, paired_ratio, run_round, warm_up  # noqa: E402
 
 BACKEND = keras.backend.backend()
-tensorflow_only = pytest.mark.skipif(BACKEND != "tensorflow", reason="the whole run and its TensorFlow-only cases "
-                                     "(peers, stream) are tested once, on TensorFlow")
+tensorflow_only = pytest.mark.tensorflow_only("the whole run and its TensorFlow-only cases (peers, stream) are "
+                                                "tested once, on TensorFlow")
 # Tiny but valid for every row: kapre needs time >= T=100 and freq >= F=27; the stream's lengths
 # exceed 2 W = 160 so that the warp is drawn.
 TINY = Config(main_shape=(2, 200, 32, 1), audio_shape=(2, 8000, 1), rounds=2, target_ms=1.0, max_calls=2,
               backends=("tensorflow",), allow_download=False, stream_shape=(2, 16, 1), stream_lengths=(170, 260),
               stream_batches=2, stream_memory_batches=2)
 
-
 def quiet(line):
     del line
-
 
 def test_paired_ratio_is_the_median_of_per_round_ratios():
     assert paired_ratio([2.0, 3.0, 8.0, 5.0], [1.0, 1.0, 2.0, 1.0]) == (3.5, 2.75, 4.25)  # per round 2, 3, 4, 5
     assert paired_ratio([3.0, 5.0, 4.0], [1.0, 2.0, 1.0], minus=[1.0, 1.0, 2.0]) == (2.0, 2.0, 2.0)
     assert paired_ratio([], [1.0]) is None and paired_ratio([1.0], None) is None
-
 
 def test_target_status():
     times = {"a": [3.0, 3.0], "b": [2.0, 2.0], "c": [1.0, 1.0]}
@@ -54,7 +52,8 @@ def test_target_status():
     passes = Target("t", "a", "c", 1.0, minus="b", unit=" passes").evaluate(times)
     assert (passes["value"], passes["status"], passes["target"]) == (1.0, "PASS", "<= 1 passes")
     assert Target("t", "a", "missing", 1.0).evaluate(times)["status"] == "n/a"
-
+    assert [Target("t", a, b, 1.6, "~").evaluate(times)["status"] for a, b in (("a", "b"), ("b", "a"), ("a", "c"))] == [
+        "PASS", "PASS", "MISS"]
 
 def test_the_benchmark_uses_only_the_public_api():
     """No private name of spec_augment and nothing of spec_augment.functional's internals."""
@@ -69,19 +68,17 @@ def test_the_benchmark_uses_only_the_public_api():
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "spec_augment":
                 assert node.attr in ("__version__", "__file__"), (path, node.attr)
 
-
 @pytest.fixture(scope="module")
 def measured():
     """Every row of this backend built, warmed up and timed for two rounds, in this process."""
     ctx = Context(TINY)
-    rows = suite.rows_for(ctx, "ours")
+    rows = bench_specaugment.rows_for(ctx, "ours")
     warm_up(rows, ctx, log=quiet)
     times: dict = {}
     for index in range(2):
         for name, seconds in run_round(rows, ctx, index).items():
             times.setdefault(f"ours:{name}", []).append(seconds)
     return ctx, rows, times
-
 
 def test_rows_of_this_backend_run_or_say_why_not(measured):
     ctx, rows, times = measured
@@ -102,15 +99,14 @@ def test_rows_of_this_backend_run_or_say_why_not(measured):
         assert [row.skipped for row in rows if "kapre" in row.name and "augmented" not in row.name
                 and "inference" not in row.name] == [None] * 3
         assert all(row.skipped is None or peers.seed_path() is None for row in rows if "0.0.3" in row.name)
-    evaluated = {t["name"]: t for t in (t.evaluate(times) for t in suite.targets_for(BACKEND, TINY, False))}
+    evaluated = {t["name"]: t for t in (t.evaluate(times) for t in bench_specaugment.targets_for(BACKEND, TINY, False))}
     for mode in headline.MODES[BACKEND]:
         label = f"{headline.NAMES[BACKEND]} {headline.MODE_LABELS[mode]}"
         for name, _ in headline.HEADLINE:
             value = evaluated[f"{label}: ours {name} / floor"]["value"]
             assert value is not None and math.isfinite(value) and value > 0
-    baseline = [row.name for row in suite.rows_for(ctx, "baseline")]
+    baseline = [row.name for row in bench_specaugment.rows_for(ctx, "baseline")]
     assert baseline == [f"{m}/{n}" for m in headline.MODES[BACKEND] for n in ("floor", "LD", "warp+LD")]
-
 
 def test_our_rows_really_augment_and_the_floor_multiplies(measured):
     ctx = measured[0]
@@ -122,7 +118,6 @@ def test_our_rows_really_augment_and_the_floor_multiplies(measured):
     floor = keras.ops.convert_to_numpy(headline.make_floor(ctx, TINY.main_shape, mode)(x))
     assert floor.shape == TINY.main_shape and not np.allclose(floor, keras.ops.convert_to_numpy(x))
 
-
 @tensorflow_only
 def test_stream_case_in_process():
     ctx = Context(TINY)
@@ -130,17 +125,17 @@ def test_stream_case_in_process():
     assert len(set(first + second + [warm])) == 5 and all(170 <= n <= 260 for n in first + second)
     with pytest.raises(ValueError, match="stream_lengths"):
         stream.lengths(dataclasses.replace(TINY, stream_lengths=(170, 173)))
-    result = {"time": {mode: stream.time_worker(ctx, {"mode": mode}) for mode in stream.MODES},
-              "memory": {f"{mode}/ours": stream.memory_worker(ctx, {"mode": mode, "impl": "ours"})
-                         for mode in stream.MODES}}
-    for timing in result["time"].values():
+    for mode in stream.MODES:
+        timing = stream.time_worker(ctx, {"mode": mode})
         for name in ("first", "repeat"):
             assert timing[name]["ours"] > 0 and timing[name]["ratio"] == timing[name]["ours"] / timing[name]["floor"]
-    goals = stream.goals(result)
-    assert len(goals) == 4 and all(g["status"] in ("PASS", "MISS") for g in goals)
-
+        memory = stream.memory_worker(ctx, {"mode": mode})
+        assert len(memory["rss_mib"]) == 3 and memory["growth_mib"] == memory["rss_mib"][2] - memory["rss_mib"][1]
+    assert stream.goal("g", 2.5, 2.0, "x")["status"] == "MISS" and stream.goal("g", None, 2.0, "x")["status"] == "n/a"
 
 def test_command_line_flags_make_the_config(tmp_path):
+    (tmp_path / "spec_augment").mkdir()
+    (tmp_path / "spec_augment" / "__init__.py").write_text("")
     full = bench_specaugment.config_from_args(bench_specaugment.parse_args([]))
     assert (full.rounds, full.backends, full.stream, full.baseline) == (20, ("tensorflow", "jax", "torch"), True, None)
     quick = bench_specaugment.config_from_args(bench_specaugment.parse_args(["--quick", "--no-download"]))
@@ -151,8 +146,7 @@ def test_command_line_flags_make_the_config(tmp_path):
     assert (chosen.backends, chosen.baseline, chosen.rows, chosen.stream_memory_batches) == (
         ("jax",), str(tmp_path.resolve()), ("LD", "frontend"), 0)
     with pytest.raises(SystemExit, match="--baseline"):
-        bench_specaugment.config_from_args(bench_specaugment.parse_args(["--baseline", str(tmp_path / "none")]))
-
+        bench_specaugment.config_from_args(bench_specaugment.parse_args(["--baseline", str(tmp_path / "spec_augment")]))
 
 @tensorflow_only
 def test_whole_run_side_by_side_with_a_baseline_writes_the_report(tmp_path):
@@ -170,7 +164,7 @@ def test_whole_run_side_by_side_with_a_baseline_writes_the_report(tmp_path):
             assert len(result["times_ms"][f"{role}:{name}"]) == TINY.rounds
     ratios = {t["name"]: t for t in result["targets"]}
     for name in ("TensorFlow tf.function: ours LD / baseline LD", "TensorFlow XLA: ours warp+LD / baseline warp+LD",
-                 "TensorFlow XLA: ours LD / floor"):
+                 "TensorFlow XLA: ours LD / floor", "TensorFlow XLA: floor / baseline's floor"):
         assert math.isfinite(ratios[name]["value"]) and ratios[name]["status"] in ("PASS", "MISS")
     text = md.read_text()
     for part in ("# SpecAugment benchmark results", "## Method", "## TensorFlow", "## Ratios and targets",
@@ -178,7 +172,9 @@ def test_whole_run_side_by_side_with_a_baseline_writes_the_report(tmp_path):
         assert part in text, part
     lines = text.split(report.HEADLINE_START)[1].split(report.HEADLINE_END)[0].strip().splitlines()
     assert lines[1].startswith("- TensorFlow, ours / its floor compiled the same way: tf.function LD ")
-    assert any(line.startswith("- Ours / baseline spec-augment ") and "XLA LD " in line for line in lines)
+    assert lines[0].startswith("- Machine: ") and str(tmp_path / "base") in lines[0]
+    assert any(line.startswith("- TensorFlow, ours / baseline in the same rounds: tf.function LD ")
+               and ", XLA warp+LD " in line for line in lines)
     sys.path.insert(0, str(REPO / "tools"))
     try:
         import update_reports

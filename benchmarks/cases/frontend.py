@@ -55,7 +55,7 @@ def make_kapre(ctx: Context):
 
 
 def rows(ctx: Context) -> list:
-    a, backend = tuple(ctx.config.audio_shape), ctx.adapter.name
+    a, backend = tuple(ctx.config.audio_shape), ctx.backend
     mode = MODE[backend]
     chains = [("ours", False)] + ([("kapre-chain", True)] if backend == "tensorflow" else [])
     out = [Row("frontend/kapre", "kapre melspectrogram", a, lambda: make_kapre(ctx))] if backend == "tensorflow" else []
@@ -67,9 +67,10 @@ def rows(ctx: Context) -> list:
 
 
 def targets(backend: str) -> list:
-    name = f"{NAMES[backend]} frontend"
+    name, group = f"{NAMES[backend]} frontend", "frontend, 1 s at 16 kHz"
     out = [Target(f"{name}: ours at inference / kapre", "ours:frontend/ours inference", "ours:frontend/kapre",
-                  OURS_GOAL)] if backend == "tensorflow" else []
+                  OURS_GOAL, group=group, short="ours / kapre at inference")] if backend == "tensorflow" else []
     chains = ("ours", "kapre-chain") if backend == "tensorflow" else ("ours",)
     return out + [Target(f"{name}: {chain} augmented / at inference", f"ours:frontend/{chain} augmented",
-                         f"ours:frontend/{chain} inference", AUGMENTATION_GOAL) for chain in chains]
+                         f"ours:frontend/{chain} inference", AUGMENTATION_GOAL, group=group,
+                         short=f"{chain} augmented / inference") for chain in chains]

@@ -4,8 +4,8 @@ Ours is the stream's layer (LD + warp W=80, ``mask_value="mean"``), the floor ``
 dynamic-shape ``tf.function`` (``input_signature`` with a ``None`` time axis) or eager. Time: in a
 fresh process per mode, ours and the floor take each batch in turn; the FIRST pass (every trace
 and compile included) is the measure, a repeat pass the steady cost. Memory: in a fresh process per
-mode and implementation under ``MEMORY_ENV``, resident memory growth over ``stream_memory_batches``
-more new lengths, after a warm-up batch and the first stream.
+mode under ``MEMORY_ENV``, our layer's resident memory growth over ``stream_memory_batches`` more
+new lengths, after a warm-up batch and the first stream.
 """
 
 from __future__ import annotations
@@ -48,13 +48,13 @@ def make(ctx: Context, impl: str, mode: str):
 def batches(ctx: Context):
     batch, n_freq, channels = ctx.config.stream_shape
     source = ctx.array((batch, ctx.config.stream_lengths[1], n_freq, channels))
-    return lambda length: ctx.adapter.tensor(np.ascontiguousarray(source[:, :length]))
+    return lambda length: ctx.tensor(np.ascontiguousarray(source[:, :length]))
 
 
 def time_worker(ctx: Context, params: dict) -> dict:
     """First and repeat pass of the floor and ours over the first stream, alternating per batch."""
     first, _, _ = lengths(ctx.config)
-    batch, force = batches(ctx), ctx.adapter.force
+    batch, force = batches(ctx), ctx.force
     fns = {impl: make(ctx, impl, params["mode"]) for impl in IMPLS}
     out = {"mode": params["mode"]}
     for name in ("first", "repeat"):
@@ -70,13 +70,12 @@ def time_worker(ctx: Context, params: dict) -> dict:
 
 
 def memory_worker(ctx: Context, params: dict) -> dict:
-    """Resident MiB after the warm-up batch, the first stream and the second (new lengths)."""
+    """Our layer's resident MiB after the warm-up batch, the first stream and the second (new lengths)."""
     first, second, warm = lengths(ctx.config)
-    batch, fn = batches(ctx), make(ctx, params["impl"], params["mode"])
-    rss = []
+    batch, fn, rss = batches(ctx), make(ctx, "ours", params["mode"]), []
     for stream in ([warm], first, second):
         for length in stream:
-            ctx.adapter.force(fn(batch(length)))
+            ctx.force(fn(batch(length)))
         gc.collect()
         with open("/proc/self/status") as status:
             rss.append(next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:")))
@@ -84,30 +83,19 @@ def memory_worker(ctx: Context, params: dict) -> dict:
 
 
 def run_all(config: Config, log=print) -> dict:
-    """Every stream measurement, each in a fresh process, with the goals judged."""
-    out: dict = {"time": {}, "memory": {}}
+    """Every stream measurement, each in a fresh process, and its goals."""
+    out: dict = {"time": {}, "memory": {}, "goals": []}
     for mode in MODES:
-        out["time"][mode] = run_once("stream-time", config, {"mode": mode})
-        log(f"  stream {mode}: {out['time'][mode]}")
-        for impl in IMPLS if config.stream_memory_batches else ():
-            out["memory"][f"{mode}/{impl}"] = run_once("stream-memory", config, {"mode": mode, "impl": impl},
-                                                       MEMORY_ENV)
-    out["goals"] = goals(out)
+        timing = out["time"][mode] = run_once("stream-time", config, {"mode": mode})
+        out["goals"].append(goal(f"first pass, {mode}: ours / floor", timing.get("first", {}).get("ratio"),
+                                 FIRST_PASS_GOAL, "x"))
+        log(f"  stream {mode}: {out['goals'][-1]}")
+        if config.stream_memory_batches:
+            memory = out["memory"][mode] = run_once("stream-memory", config, {"mode": mode}, MEMORY_ENV)
+            out["goals"].append(goal(f"memory growth, {mode}", memory.get("growth_mib"), MEMORY_GOAL_MIB, " MiB"))
     return out
 
 
-def goals(result: dict) -> list:
-    rows = []
-    for mode in MODES:
-        value = result["time"].get(mode, {}).get("first", {}).get("ratio")
-        rows.append({"name": f"first pass, {mode}: ours / floor", "value": value, "unit": "x",
-                     "target": f"<= {FIRST_PASS_GOAL:g}x", "status": _status(value, FIRST_PASS_GOAL)})
-        growth = result["memory"].get(f"{mode}/ours", {}).get("growth_mib")
-        if f"{mode}/ours" in result["memory"]:
-            rows.append({"name": f"memory growth, {mode}: ours over the second stream", "value": growth,
-                         "unit": " MiB", "target": f"< {MEMORY_GOAL_MIB:g} MiB", "status": _status(growth, MEMORY_GOAL_MIB)})
-    return rows
-
-
-def _status(value, goal) -> str:
-    return "n/a" if value is None else "PASS" if value <= goal else "MISS"
+def goal(name: str, value, limit: float, unit: str) -> dict:
+    status = "n/a" if value is None else "PASS" if value <= limit else "MISS"
+    return {"name": name, "value": value, "unit": unit, "target": f"<= {limit:g}{unit}", "status": status}
