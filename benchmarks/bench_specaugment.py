@@ -1,15 +1,9 @@
 #!/usr/bin/env python
 """Speed benchmark of ``spec_augment.SpecAugment`` and its frontends against the floor, the peers and a baseline.
 
-Run from the repository root::
-
-    python benchmarks/bench_specaugment.py                  # full run; writes benchmarks/results.md
-    python benchmarks/bench_specaugment.py --quick          # smoke run on TensorFlow; writes only quick.json
-    python benchmarks/bench_specaugment.py --baseline /tmp/base   # side by side with another checkout
-
-This module is the command line and the run: each Keras backend in worker processes (ours, and the
-baseline beside it in the same interleaved rounds), then the stream. ``benchmarks/README.md``
-explains what is measured and how.
+The command line and the run: each Keras backend in worker processes (ours, and with ``--baseline``
+another checkout beside it, in the same interleaved rounds), then the stream. Run it from the
+repository root; ``benchmarks/README.md`` explains what is measured and how.
 """
 
 from __future__ import annotations
@@ -135,7 +129,7 @@ def measure_backend(config: Config, backend: str, log=print) -> dict:
             worker.close()
     rows = []
     for role, answer in ready.items():
-        notes += [note for note in answer["notes"] if note not in notes]
+        notes += answer["notes"]
         for info in answer["rows"]:
             key = f"{role}:{info['name']}"
             row = {**info, "key": key, "role": role}

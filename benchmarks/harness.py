@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import importlib.metadata
 import json
 import os
@@ -69,7 +68,7 @@ class Context:
         import keras
 
         self.config, self.backend, self.tensor = config, keras.backend.backend(), keras.ops.convert_to_tensor
-        self.notes: list[str] = []
+        self.notes: list[str] = []  # for the report's method (repeats are dropped there)
         self.inputs: dict = {}
         self.cache: dict = {}  # models shared by rows
 
@@ -93,21 +92,15 @@ class Context:
             np.asarray(result[(0,) * len(result.shape)])
 
     def array(self, shape) -> np.ndarray:
-        """The same values for every row of a shape: standard normal, or a noisy tone for audio."""
-        rng = np.random.default_rng(self.config.seed)
-        if len(shape) == 3:  # audio in [-1, 1]
-            tone = 0.5 * np.sin(2 * np.pi * 440.0 * np.arange(shape[1]) / 16000.0)[None, :, None]
-            return (tone + 0.1 * rng.standard_normal(shape)).astype(np.float32)
-        return rng.standard_normal(tuple(shape), dtype=np.float32)
+        """The same values for every row of a shape: standard normal (a tenth of it for audio, (batch, samples, 1))."""
+        scale = np.float32(0.1 if len(shape) == 3 else 1.0)
+        return scale * np.random.default_rng(self.config.seed).standard_normal(tuple(shape), dtype=np.float32)
 
     def input(self, shape):
         if tuple(shape) not in self.inputs:
             self.inputs[tuple(shape)] = self.tensor(self.array(shape))
         return self.inputs[tuple(shape)]
 
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
 
 
 # ------------------------------------------------------------------------------------ rows
@@ -120,12 +113,10 @@ class Row:
     must_run: bool = False  # the floor and our headline rows: failing there is a bug, never a skip
     fn: Callable | None = None
     n_calls: int = 1
-    trace_s: float = float("nan")
     skipped: str | None = None
 
     def info(self) -> dict:
-        return {"name": self.name, "label": self.label, "shape": list(self.shape), "n_calls": self.n_calls,
-                "trace_s": self.trace_s, "skipped": self.skipped}
+        return {"name": self.name, "label": self.label, "n_calls": self.n_calls, "skipped": self.skipped}
 
 
 def warm_up(rows: list, ctx: Context, log=print, n_calls: dict | None = None) -> None:
@@ -138,7 +129,7 @@ def warm_up(rows: list, ctx: Context, log=print, n_calls: dict | None = None) ->
             row.fn = row.build()
             x = ctx.input(row.shape)
             force(row.fn(x))
-            row.trace_s = time.perf_counter() - started
+            trace_s = time.perf_counter() - started
             single = []
             while len(single) < 3 or (sum(single) < 0.1 and len(single) < 50):
                 t0 = time.perf_counter()
@@ -146,7 +137,7 @@ def warm_up(rows: list, ctx: Context, log=print, n_calls: dict | None = None) ->
                 single.append(time.perf_counter() - t0)
             row.n_calls = (n_calls or {}).get(row.name) or int(
                 min(ctx.config.max_calls, max(1, round(ctx.config.target_ms / 1e3 / min(single)))))
-            log(f"  ready {row.name:<36} trace {row.trace_s:5.2f} s, {min(single) * 1e3:8.2f} ms/call")
+            log(f"  ready {row.name:<36} trace {trace_s:5.2f} s, {min(single) * 1e3:8.2f} ms/call")
         except Exception as error:
             if row.must_run and not isinstance(error, Skip):
                 raise
@@ -162,15 +153,6 @@ def time_row(row: Row, ctx: Context) -> float:
         result = fn(x)
     ctx.force(result)
     return (time.perf_counter() - started) / n
-
-
-def run_round(rows: list, ctx: Context, index: int) -> dict:
-    """One interleaved round in this process: every row once, the first row rotating with ``index``
-    so that drift of a shared machine hits every row alike. Seconds per call, by row name."""
-    active = [row for row in rows if row.skipped is None]
-    offset = index % max(len(active), 1)
-    gc.collect()
-    return {row.name: time_row(row, ctx) for row in active[offset:] + active[:offset]}
 
 
 def paired_ratio(numerator: list | None, denominator: list | None, minus: list | None = None):
@@ -264,10 +246,8 @@ def machine_info() -> dict:
             "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
             "os": platform.platform(), "python": platform.python_version()}
     for dist in ("tensorflow", "keras", "jax", "torch", "kapre", "numpy"):
-        try:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             info[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            info[dist] = "not installed"
     git = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True)
     info["git"] = git.stdout.strip() or "?"
     return info

@@ -35,8 +35,8 @@ def header(r):
             f"{m['memory_gib']} GiB RAM; {m['os']}",
             f"- Load average (1 min) during the run: {min(loads):.2f} - {max(loads):.2f}, median "
             f"{float(np.median(loads)):.2f} (a shared machine: compare the paired ratios of one run, not absolute times)",
-            f"- Software: Python {m['python']}, TensorFlow {m['tensorflow']}, Keras {m['keras']}, JAX {m['jax']}, "
-            f"PyTorch {m['torch']}, kapre {m['kapre']}, NumPy {m['numpy']}; git {m['git']}", ""]
+            f"- Software: Python {m['python']}, " + ", ".join(f"{d} {m.get(d, 'not installed')}" for d in (
+                "tensorflow", "keras", "jax", "torch", "kapre", "numpy")) + f"; git {m['git']}", ""]
 
 
 def _passed(found) -> str:

@@ -13,19 +13,20 @@ import subprocess
 import sys
 
 from benchmarks.cases.headline import F, T
-from benchmarks.harness import HERE, Context, Row, Skip, Target, short_error
+from benchmarks.harness import HERE, Context, Row, Skip, Target
 
 SEED_DIR = HERE / ".peers" / "spec_augment_003"
 SEED_REQUIREMENT, SEED_MODULE = "spec-augment==0.0.3", "spec_augment_seed_003"
 
 
-def make_kapre(ctx: Context, n: int):
-    try:
+def make(ctx: Context, peer: str, n: int):
+    if peer == "kapre":
         from kapre.augmentation import SpecAugment
-    except Exception as error:
-        raise Skip(f"kapre not importable ({short_error(error)})") from None
-    layer = SpecAugment(freq_mask_param=F, time_mask_param=T, n_freq_masks=n, n_time_masks=n,
-                        data_format="channels_last")
+
+        layer = SpecAugment(freq_mask_param=F, time_mask_param=T, n_freq_masks=n, n_time_masks=n,
+                            data_format="channels_last")
+    else:
+        layer = load_seed(ctx).SpecAugment(freq_mask_param=F, time_mask_param=T, n_freq_mask=n, n_time_mask=n)
     return ctx.compile(lambda x: layer(x, training=True), "graph")
 
 
@@ -48,24 +49,19 @@ def load_seed(ctx: Context):
         if seed_path() is None:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise Skip(f"pip install --target benchmarks/.peers {SEED_REQUIREMENT} failed: {tail[0][:200]}")
-        ctx.note(f"downloaded {SEED_REQUIREMENT} into benchmarks/.peers")
+        ctx.notes.append(f"downloaded {SEED_REQUIREMENT} into benchmarks/.peers")
     spec = importlib.util.spec_from_file_location(SEED_MODULE, seed_path())
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     sys.modules[SEED_MODULE] = module
-    ctx.note(f"{SEED_REQUIREMENT} imported by file path as `{SEED_MODULE}`, unmodified")
+    ctx.notes.append(f"{SEED_REQUIREMENT} imported by file path as `{SEED_MODULE}`, unmodified")
     return module
-
-
-def make_seed(ctx: Context, n: int):
-    layer = load_seed(ctx).SpecAugment(freq_mask_param=F, time_mask_param=T, n_freq_mask=n, n_time_mask=n)
-    return ctx.compile(lambda x: layer(x, training=True), "graph")
 
 
 def rows(ctx: Context) -> list:
     s = tuple(ctx.config.main_shape)
-    return [Row(f"graph/{peer} {name}", f"{label} {name} (tf.function)", s, lambda make=make, n=n: make(ctx, n))
-            for peer, label, make in (("kapre", "kapre 0.4.1", make_kapre), ("0.0.3", "spec-augment 0.0.3", make_seed))
+    return [Row(f"graph/{peer} {name}", f"{label} {name} (tf.function)", s, lambda p=peer, n=n: make(ctx, p, n))
+            for peer, label in (("kapre", "kapre 0.4.1"), ("0.0.3", "spec-augment 0.0.3"))
             for name, n in (("LD", 2), ("10+10", 10))]
 
 
