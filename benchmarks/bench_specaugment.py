@@ -71,7 +71,8 @@ def worker_main(task: str, config: Config, params: dict) -> int:
             return 0
         rows = rows_for(ctx, params["role"])
         warm_up(rows, ctx, lambda line: print(line, file=sys.stderr, flush=True), params.get("n_calls"))
-        emit({"rows": [row.info() for row in rows], "notes": ctx.notes,
+        emit({"rows": [{k: getattr(row, k) for k in ("name", "label", "n_calls", "skipped")} for row in rows],
+              "notes": ctx.notes,
               "spec_augment": f"{spec_augment.__version__} ({pathlib.Path(spec_augment.__file__).parent})"})
     except Exception as error:  # reported by the parent as a skip, never a crash of the whole run
         emit({"error": short_error(error)})
@@ -212,7 +213,8 @@ def main(argv=None, config=None) -> int:
         return worker_main(job["task"], Config(**job["config"]), job["params"])
     config = config or config_from_args(args)
     md_path, json_path = (None if path in (None, "-") else pathlib.Path(path) for path in (
-        args.markdown or (None if args.quick else RESULTS_MD), args.json or (QUICK_JSON if args.quick else RESULTS_JSON)))
+        args.markdown or (None if args.quick else RESULTS_MD),
+        args.json or (QUICK_JSON if args.quick else RESULTS_JSON)))
     results = run(config, log=lambda line: print(line, file=sys.stderr, flush=True))
     shown = sys.argv[1:] if argv is None else list(argv)
     results["command"] = " ".join(["python benchmarks/bench_specaugment.py", *map(shlex.quote, shown)])

@@ -102,7 +102,6 @@ class Context:
         return self.inputs[tuple(shape)]
 
 
-
 # ------------------------------------------------------------------------------------ rows
 @dataclasses.dataclass
 class Row:
@@ -114,9 +113,6 @@ class Row:
     fn: Callable | None = None
     n_calls: int = 1
     skipped: str | None = None
-
-    def info(self) -> dict:
-        return {"name": self.name, "label": self.label, "n_calls": self.n_calls, "skipped": self.skipped}
 
 
 def warm_up(rows: list, ctx: Context, log=print, n_calls: dict | None = None) -> None:

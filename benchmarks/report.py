@@ -34,7 +34,7 @@ def header(r):
             f"- Machine: {m['cpu']}, {m['logical_cpus']} logical CPUs ({m['cpus_usable']} usable), "
             f"{m['memory_gib']} GiB RAM; {m['os']}",
             f"- Load average (1 min) during the run: {min(loads):.2f} - {max(loads):.2f}, median "
-            f"{float(np.median(loads)):.2f} (a shared machine: compare the paired ratios of one run, not absolute times)",
+            f"{float(np.median(loads)):.2f} (a shared machine: compare the paired ratios of one run, not times)",
             f"- Software: Python {m['python']}, " + ", ".join(f"{d} {m.get(d, 'not installed')}" for d in (
                 "tensorflow", "keras", "jax", "torch", "kapre", "numpy")) + f"; git {m['git']}", ""]
 
@@ -123,4 +123,5 @@ def targets(r):
                      f"first pass; repeat pass {ratio(t['repeat']['ratio'])}" for mode, t in
                      (r.get("stream") or {}).get("time", {}).items() if "first" in t]
     missing = sum(t["value"] is None for t in found)
-    return lines + [f"- {missing} more targets not measured: their rows are skipped (see above)."] * bool(missing) + [""]
+    return lines + [f"- {missing} more targets not measured: their rows are skipped (see above)."] * (missing > 0) \
+        + [""]

@@ -1,1 +1,1 @@
-"""The cases: ``headline`` (floor, our layer, baseline), ``peers``, ``frontend``, ``stream``; each gives rows and targets."""
+"""The cases: ``headline`` (floor, our layer, baseline), ``peers``, ``frontend``, ``stream``: rows and targets."""
