@@ -70,7 +70,8 @@ def worker_main(task: str, config: Config, params: dict) -> int:
                   "notes": ctx.notes})
             return 0
         rows = rows_for(ctx, params["role"])
-        warm_up(rows, ctx, lambda line: print(line, file=sys.stderr, flush=True), params.get("n_calls"))
+        n_calls = json.loads(sys.stdin.readline())["n_calls"]  # the baseline's come from ours' warm-up
+        warm_up(rows, ctx, lambda line: print(line, file=sys.stderr, flush=True), n_calls)
         emit({"rows": [{k: getattr(row, k) for k in ("name", "label", "n_calls", "skipped")} for row in rows],
               "notes": ctx.notes,
               "spec_augment": f"{spec_augment.__version__} ({pathlib.Path(spec_augment.__file__).parent})"})
@@ -92,15 +93,15 @@ def measure_backend(config: Config, backend: str, log=print) -> dict:
     and then at once in the other (the first process alternating), so that its pairs are close in time."""
     roles = {"ours": None, **({"baseline": config.baseline} if config.baseline else {})}
     workers, ready, notes = {}, {}, []
+    # Both processes start (import) at once; then each warms up in turn.
+    started = {role: Worker("rows", config, {"role": role, "spec_augment": path}, {"KERAS_BACKEND": backend})
+               for role, path in roles.items()}
     try:
-        for role, path in roles.items():
+        for role, worker in started.items():
             log(f"  {backend} {role}: warm-up in its own process ...")
             n_calls = {row["name"]: row["n_calls"] for row in ready.get("ours", {}).get("rows", [])}
-            params = {"role": role, "spec_augment": path, "n_calls": n_calls}
-            worker = Worker("rows", config, params, {"KERAS_BACKEND": backend})
-            answer = worker.read()
+            answer = worker.ask({"n_calls": n_calls})
             if "error" in answer:
-                worker.close()
                 if role == "ours":
                     return {"skipped": answer["error"]}
                 notes.append(f"{backend}: baseline skipped: {answer['error']}")
@@ -123,10 +124,10 @@ def measure_backend(config: Config, backend: str, log=print) -> dict:
                     times.setdefault(f"{role}:{name}", []).append(answer["seconds"])
             load.append(os.getloadavg()[0])
             log(f"  {backend} round {index + 1}/{config.rounds}")
-    except OSError as error:  # a worker died between rounds
+    except OSError as error:  # a worker died before its answer
         return {"skipped": f"a worker died: {short_error(error)}"}
     finally:
-        for worker in workers.values():
+        for worker in started.values():
             worker.close()
     rows = []
     for role, answer in ready.items():

@@ -23,26 +23,27 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks import bench_specaugment, report  # noqa: E402
-
 from benchmarks.cases import frontend, headline, peers, stream  # noqa: E402
 from benchmarks.harness import Config, Context, Target, paired_ratio, time_row, warm_up  # noqa: E402
 
 BACKEND = keras.backend.backend()
-tensorflow_only = pytest.mark.tensorflow_only("the whole run and its TensorFlow-only cases (peers, stream) are "
-                                                "tested once, on TensorFlow")
+tensorflow_only = pytest.mark.tensorflow_only("the whole run and the stream are tested once, on TensorFlow")
 # Tiny but valid for every row: kapre needs time >= T=100 and freq >= F=27; the stream's lengths
 # exceed 2 W = 160 so that the warp is drawn.
 TINY = Config(main_shape=(2, 200, 32, 1), audio_shape=(2, 8000, 1), rounds=2, target_ms=1.0, max_calls=2,
               backends=("tensorflow",), allow_download=False, stream_shape=(2, 16, 1), stream_lengths=(170, 260),
               stream_batches=2, stream_memory_batches=2)
 
+
 def quiet(line):
     del line
+
 
 def test_paired_ratio_is_the_median_of_per_round_ratios():
     assert paired_ratio([2.0, 3.0, 8.0, 5.0], [1.0, 1.0, 2.0, 1.0]) == (3.5, 2.75, 4.25)  # per round 2, 3, 4, 5
     assert paired_ratio([3.0, 5.0, 4.0], [1.0, 2.0, 1.0], minus=[1.0, 1.0, 2.0]) == (2.0, 2.0, 2.0)
     assert paired_ratio([], [1.0]) is None and paired_ratio([1.0], None) is None
+
 
 def test_target_status():
     times = {"a": [3.0, 3.0], "b": [2.0, 2.0], "c": [1.0, 1.0]}
@@ -54,6 +55,7 @@ def test_target_status():
     assert Target("t", "a", "missing", 1.0).evaluate(times)["status"] == "n/a"
     assert [Target("t", a, b, 1.6, "~").evaluate(times)["status"] for a, b in (("a", "b"), ("b", "a"), ("a", "c"))] == [
         "PASS", "PASS", "MISS"]
+
 
 def test_the_benchmark_uses_only_the_public_api():
     """No private name of spec_augment and nothing of spec_augment.functional's internals."""
@@ -68,6 +70,7 @@ def test_the_benchmark_uses_only_the_public_api():
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "spec_augment":
                 assert node.attr in ("__version__", "__file__"), (path, node.attr)
 
+
 @pytest.fixture(scope="module")
 def measured():
     """Every row of this backend built, warmed up and timed for two rounds, in this process."""
@@ -80,6 +83,7 @@ def measured():
             if row.skipped is None:
                 times.setdefault(f"ours:{row.name}", []).append(time_row(row, ctx))
     return ctx, rows, times
+
 
 def test_rows_of_this_backend_run_or_say_why_not(measured):
     ctx, rows, times = measured
@@ -100,7 +104,8 @@ def test_rows_of_this_backend_run_or_say_why_not(measured):
         assert [row.skipped for row in rows if "kapre" in row.name and "augmented" not in row.name
                 and "inference" not in row.name] == [None] * 3
         assert all(row.skipped is None or peers.seed_path() is None for row in rows if "0.0.3" in row.name)
-    evaluated = {t["name"]: t for t in (t.evaluate(times) for t in bench_specaugment.targets_for(BACKEND, TINY, False))}
+    targets = bench_specaugment.targets_for(BACKEND, TINY, False)
+    evaluated = {t["name"]: t for t in (target.evaluate(times) for target in targets)}
     for mode in headline.MODES[BACKEND]:
         label = f"{headline.NAMES[BACKEND]} {headline.MODE_LABELS[mode]}"
         for name, _ in headline.HEADLINE:
@@ -108,6 +113,7 @@ def test_rows_of_this_backend_run_or_say_why_not(measured):
             assert value is not None and math.isfinite(value) and value > 0
     baseline = [row.name for row in bench_specaugment.rows_for(ctx, "baseline")]
     assert baseline == [f"{m}/{n}" for m in headline.MODES[BACKEND] for n in ("floor", "LD", "warp+LD")]
+
 
 def test_our_rows_really_augment_and_the_floor_multiplies(measured):
     """What is timed is the augmentation: the 1+1 row masks (zeros beside untouched values), the floor multiplies."""
@@ -137,6 +143,7 @@ def test_stream_case_in_process():
         assert len(memory["rss_mib"]) == 3 and memory["growth_mib"] == memory["rss_mib"][2] - memory["rss_mib"][1]
     assert stream.goal("g", 2.5, 2.0, "x")["status"] == "MISS" and stream.goal("g", None, 2.0, "x")["status"] == "n/a"
 
+
 def test_command_line_flags_make_the_config(tmp_path):
     (tmp_path / "spec_augment").mkdir()
     (tmp_path / "spec_augment" / "__init__.py").write_text("")
@@ -151,6 +158,7 @@ def test_command_line_flags_make_the_config(tmp_path):
         ("jax",), str(tmp_path.resolve()), ("LD", "frontend"), 0)
     with pytest.raises(SystemExit, match="--baseline"):
         bench_specaugment.config_from_args(bench_specaugment.parse_args(["--baseline", str(tmp_path / "spec_augment")]))
+
 
 @tensorflow_only
 def test_whole_run_side_by_side_with_a_baseline_writes_the_report(tmp_path):
