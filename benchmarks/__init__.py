@@ -1,4 +1,2 @@
-"""Benchmark of ``spec_augment.SpecAugment``: one harness (``harness``), short case modules (``cases``),
-the Markdown report (``report``), the run of all cases (``suite``) and the command line
-(``bench_specaugment.py``). See ``benchmarks/README.md``.
-"""
+"""Benchmark of ``spec_augment`` (see ``benchmarks/README.md``): ``harness``, ``cases``, ``report`` and the
+command line and run, ``bench_specaugment``."""

@@ -1,88 +1,74 @@
-"""The augmented melspectrogram frontend (``spec_augment.composed``, policy LD) vs kapre's plain one.
+"""The melspectrogram frontends on 1 s of 16 kHz audio, compiled as each backend runs them:
 
-Both are called with ``training=True`` on ``config.audio_shape``. The augmented frontend's
-SpecAugment sublayer is also timed alone on a melspectrogram of the output shape: its time over the
-plain frontend's is the overhead "from parts", far steadier than the difference of two frontend
-times about 50x larger.
+* TensorFlow (``tf.function``): kapre's plain ``get_melspectrogram_layer``; our augmented builder
+  with our own layers (``use_kapre=False``) and with kapre's (``use_kapre=True``);
+* JAX (``jax.jit``, stateless as in ``headline.compiled_call``) and PyTorch (eager): our layers.
+
+Each augmented frontend is timed with ``training=True`` and at inference (``training=False``, the
+same model): their ratio is what the augmentation adds.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from benchmarks.harness import Context, Row, Skip, Target, key, short_error
+from benchmarks.cases.headline import NAMES, compiled_call
+from benchmarks.harness import Context, Row, Skip, Target, short_error
 
-FRONTEND_ARGS = dict(n_fft=512, hop_length=160, sample_rate=16000, n_mels=80, return_decibel=True,
-                     input_data_format="channels_last", output_data_format="channels_last")
-AUGMENTATION_SETTINGS = ("freq_mask_param", "n_freq_mask", "time_mask_param", "n_time_mask", "time_warp_param",
-                         "mask_value", "fused")
-
-
-def output_shape(audio_shape) -> tuple:
-    """(batch, frames, mels, 1) of the melspectrogram frontends (kapre's STFT pads nothing)."""
-    n_frames = (audio_shape[1] - FRONTEND_ARGS["n_fft"]) // FRONTEND_ARGS["hop_length"] + 1
-    return (audio_shape[0], n_frames, FRONTEND_ARGS["n_mels"], 1)
+FRONTEND = dict(n_fft=512, hop_length=128, sample_rate=16000, n_mels=80, return_decibel=True,
+                input_data_format="channels_last", output_data_format="channels_last")
+POLICY = "LD"
+MODE = {"tensorflow": "graph", "jax": "jit", "torch": "eager"}
+OURS_GOAL, AUGMENTATION_GOAL = 1.1, 1.25  # ours / kapre at inference; augmented / inference
 
 
-def _augmented(ctx: Context, input_shape):
-    from spec_augment import SpecAugment
-
-    try:
+def augmented(ctx: Context, use_kapre: bool):
+    """One model per ``use_kapre``, shared by its training and inference rows."""
+    key = f"frontend use_kapre={use_kapre}"
+    if key not in ctx.cache:
+        from spec_augment import SpecAugment
         from spec_augment.composed import get_augmented_melspectrogram_layer
 
-        model = get_augmented_melspectrogram_layer(input_shape=input_shape, policy="LD", **FRONTEND_ARGS)
-    except Exception as error:
-        raise Skip(f"get_augmented_melspectrogram_layer(...) failed ({short_error(error)})") from None
-    layers = [layer for layer in getattr(model, "layers", []) if isinstance(layer, SpecAugment)]
-    if len(layers) != 1:
-        raise Skip(f"expected one SpecAugment sublayer in the augmented frontend, found {len(layers)}")
-    config = layers[0].get_config()
-    settings = ", ".join(f"{n}={config[n]!r}" for n in AUGMENTATION_SETTINGS if n in config)
-    ctx.note(f"augmented frontend (policy='LD', other augmentation arguments at the builder's defaults): {settings}")
-    return model, layers[0]
-
-
-def make_frontend(ctx: Context, audio_shape, augmented: bool, layer_only: bool = False):
-    """kapre's plain melspectrogram, ours with policy LD, or (``layer_only``) ours' SpecAugment sublayer."""
-    input_shape = tuple(audio_shape[1:])
-    if augmented:
-        model, sublayer = _augmented(ctx, input_shape)
-        model = sublayer if layer_only else model
-    else:
         try:
-            import kapre.composed
-        except Exception as error:  # pragma: no cover
-            raise Skip(f"kapre not importable ({short_error(error)})") from None
-        with warnings.catch_warnings():  # kapre passes input_shape to a layer; Keras 3 warns
-            warnings.simplefilter("ignore")
-            model = kapre.composed.get_melspectrogram_layer(input_shape=input_shape, **FRONTEND_ARGS)
+            model = get_augmented_melspectrogram_layer(input_shape=tuple(ctx.config.audio_shape[1:]), policy=POLICY,
+                                                       use_kapre=use_kapre, seed=ctx.config.seed, **FRONTEND)
+        except Exception as error:  # e.g. a builder without use_kapre, or our layers not there yet
+            raise Skip(f"get_augmented_melspectrogram_layer(use_kapre={use_kapre}): {short_error(error)}") from None
+        layer = next(sub for sub in model.layers if isinstance(sub, SpecAugment))
+        settings = {k: v for k, v in layer.get_config().items() if "mask" in k or "warp" in k}
+        ctx.notes.append(f"augmented frontends: policy={POLICY!r}, so SpecAugment({settings})")
+        ctx.cache[key] = model
+    return ctx.cache[key]
 
-    def frontend(x):
-        return model(x, training=True)
 
-    return ctx.adapter.compile(frontend, "graph")
+def make_kapre(ctx: Context):
+    try:
+        from kapre.composed import get_melspectrogram_layer
+    except Exception as error:
+        raise Skip(f"kapre not importable ({short_error(error)})") from None
+    with warnings.catch_warnings():  # kapre passes input_shape to a layer; Keras 3 warns
+        warnings.simplefilter("ignore")
+        model = get_melspectrogram_layer(input_shape=tuple(ctx.config.audio_shape[1:]), **FRONTEND)
+    return compiled_call(ctx, model, "graph", training=False)
 
 
 def rows(ctx: Context) -> list:
-    a = tuple(ctx.config.audio_shape)
-    out = output_shape(a)
-    return [
-        Row(key("frontend_kapre", a), "kapre melspectrogram (plain)", "frontend", a,
-            lambda: make_frontend(ctx, a, False), out),
-        Row(key("frontend_aug", a), "ours augmented melspectrogram, policy LD", "frontend", a,
-            lambda: make_frontend(ctx, a, True), out),
-        Row(key("frontend_aug_layer", out), "its SpecAugment sublayer alone, on a mel of the output shape",
-            "frontend", out, lambda: make_frontend(ctx, a, True, layer_only=True), out),
-    ]
+    a, backend = tuple(ctx.config.audio_shape), ctx.backend
+    mode = MODE[backend]
+    chains = [("ours", False)] + ([("kapre-chain", True)] if backend == "tensorflow" else [])
+    out = [Row("frontend/kapre", "kapre melspectrogram", a, lambda: make_kapre(ctx))] if backend == "tensorflow" else []
+    for chain, use_kapre in chains:
+        out += [Row(f"frontend/{chain} {what}", f"{chain} frontend, {what}", a,
+                    lambda u=use_kapre, t=training: compiled_call(ctx, augmented(ctx, u), mode, training=t))
+                for what, training in (("inference", False), ("augmented", True))]
+    return out
 
 
-def targets(audio_shape) -> list:
-    a = tuple(audio_shape)
-    return [
-        Target("frontend overhead: augmented LD / plain kapre", key("frontend_aug", a), key("frontend_kapre", a),
-               "<=", 1.05, percent=True),
-        # The same goal on 1 + (sublayer alone / plain frontend): the steadier estimate.
-        Target("frontend overhead from parts: 1 + SpecAugment sublayer / plain kapre",
-               key("frontend_aug_layer", output_shape(a)), key("frontend_kapre", a), "<=", 1.05, percent=True,
-               offset=1.0),
-    ]
+def targets(backend: str) -> list:
+    name, group = f"{NAMES[backend]} frontend", "frontend, 1 s at 16 kHz"
+    out = [Target(f"{name}: ours at inference / kapre", "ours:frontend/ours inference", "ours:frontend/kapre",
+                  OURS_GOAL, group=group, short="ours / kapre at inference")] if backend == "tensorflow" else []
+    chains = ("ours", "kapre-chain") if backend == "tensorflow" else ("ours",)
+    return out + [Target(f"{name}: {chain} augmented / at inference", f"ours:frontend/{chain} augmented",
+                         f"ours:frontend/{chain} inference", AUGMENTATION_GOAL, group=group,
+                         short=f"{chain} augmented / inference") for chain in chains]
