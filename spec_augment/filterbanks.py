@@ -27,6 +27,8 @@ import numpy as np
 
 from ._dsp_checks import LOG_F_MIN_DEFAULT
 
+__all__ = ["mel_filterbank", "log_frequency_filterbank", "hz_to_mel", "mel_to_hz"]
+
 # librosa's Slaney mel scale: linear below 1 kHz, logarithmic above.
 _F_SP = 200.0 / 3
 _MIN_LOG_HZ = 1000.0

@@ -47,6 +47,8 @@ from . import _validation as validation
 from .filterbanks import log_frequency_filterbank, mel_filterbank
 from .windows import window
 
+__all__ = ["STFT", "Magnitude", "ApplyFilterbank", "MagnitudeToDecibel"]
+
 DFT_METHODS = ("fft", "matmul")
 FILTERBANK_TYPES = ("mel", "log")
 
