@@ -444,19 +444,18 @@ class MagnitudeToDecibel(_DspLayer):
         dtype = self._compute_dtype_for(inputs)
         x = ops.cast(inputs, dtype)
         # amin and the reference in the data's dtype, as kapre's tf.cast(amin, x.dtype).
-        amin = np.asarray(self.amin, dtype)
-        offset = 10.0 * math.log10(max(float(amin), float(np.asarray(self.ref_value, dtype))))
-        # max(x, amin) as a select: NaN stays NaN on every backend, and float64 stays float64 (Keras'
-        # PyTorch maximum computes float64 in float32).
-        decibels = ops.log(ops.where(x < float(amin), float(amin), x)) * (10.0 / math.log(10.0)) - offset
+        # amin and the reference rounded to the data's dtype, as kapre's tf.cast(amin, x.dtype).
+        amin = float(np.asarray(self.amin, dtype))
+        offset = 10.0 * math.log10(max(amin, float(np.asarray(self.ref_value, dtype))))
         axes = tuple(range(1, len(x.shape))) if len(x.shape) > 1 else None
-        is_finite = ops.isfinite(decibels)
-        finite = ops.where(is_finite, decibels, -np.inf)
-        peak = ops.max(finite, axis=axes, keepdims=True, initial=-np.inf)
-        floor = peak - self.dynamic_range
-        floored = ops.where(decibels < floor, floor, decibels)
-        # +inf (an overflow, or a frame with an infinite sample on some backends' FFT) becomes NaN as well.
-        return ops.where(is_finite, floored, np.nan)
+        is_finite = ops.isfinite(x)
+        peak = ops.max(ops.where(is_finite, x, -np.inf), axis=axes, keepdims=True, initial=-np.inf)
+        # kapre's floor, max(decibels, peak decibels - dynamic_range), taken on the magnitudes before the
+        # logarithm: one maximum with a per-example threshold (NaN stays NaN in a maximum on every backend).
+        threshold = backend_ops.maximum(peak * 10.0 ** (-self.dynamic_range / 10.0), amin)
+        decibels = ops.log(backend_ops.maximum(x, threshold)) * (10.0 / math.log(10.0)) - offset
+        # +inf (an overflow, or a frame with an infinite sample where the backend's FFT gives inf) is NaN too.
+        return ops.where(is_finite, decibels, np.nan)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)

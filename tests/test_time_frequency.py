@@ -340,6 +340,17 @@ def test_chain_equals_reference(kind, stft_kwargs, channels, filterbank_kwargs, 
     assert_db_close(ours_db, expected_db)
 
 
+@pytest.mark.parametrize("kind, stft_kwargs, channels, filterbank_kwargs, decibel_kwargs",
+                         FILTERBANK_CASES[:2] + FILTERBANK_CASES[-2:])
+def test_matmul_dft_equals_fft(kind, stft_kwargs, channels, filterbank_kwargs, decibel_kwargs):
+    x = stft_input(stft_kwargs, channels, seed=3)
+    bank = full_filterbank_kwargs(stft_kwargs, filterbank_kwargs)
+    spectra = [STFT(**with_formats(stft_kwargs), dft=dft)(x) for dft in DFTS]
+    assert_linear_close(as_complex(spectra[1]), as_complex(spectra[0]))
+    decibels = [run_layers(our_chain(stft_kwargs, kind, bank, decibel_kwargs, dft=dft), x) for dft in DFTS]
+    assert_db_close(decibels[1], decibels[0])
+
+
 # --- dtypes ---------------------------------------------------------------------------------------------
 
 
@@ -461,6 +472,10 @@ def test_variable_length_input_shapes():
     for n_samples in (256, 1000, 3001):
         assert np.asarray(model(audio(1, n_samples, 2, "channels_last"))).shape == (1, (n_samples - 256) // 64 + 1,
                                                                                      32, 2)
+    model.compile(jit_compile=BACKEND != "torch")  # TensorFlow traces the time as unknown here
+    for n_samples in (100, 256, 1000):
+        assert model.predict(audio(1, n_samples, 2, "channels_last"), verbose=0).shape == (
+            1, max(0, (n_samples - 256) // 64 + 1), 32, 2)
     stft = STFT(n_fft=512, hop_length=100, pad_begin=True, pad_end=True, input_data_format="channels_first",
                 output_data_format="channels_first")
     assert stft.compute_output_shape((None, 3, None)) == (None, 3, None, 257, 2)
