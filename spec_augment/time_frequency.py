@@ -83,10 +83,6 @@ class _DspLayer(keras.layers.Layer):
                                  dtype=self._compute_dtype_for(inputs))
 
 
-def _static(size: Any) -> Optional[int]:
-    return size if isinstance(size, int) else None
-
-
 @keras.saving.register_keras_serializable(package="spec_augment")
 class STFT(_DspLayer):
     """Short-time Fourier transform of a waveform batch, as kapre's ``STFT`` (``tf.signal.stft``).
@@ -110,8 +106,8 @@ class STFT(_DspLayer):
             ``(batch, channels, time)``, ``'default'`` for Keras' image data format.
         output_data_format: ``'channels_last'`` for ``(batch, frames, freq, channels, 2)``,
             ``'channels_first'`` for ``(batch, channels, frames, freq, 2)``.
-        dft: ``'fft'`` (``keras.ops.rfft``) or ``'matmul'`` (real cosine and sine DFT matrices, the
-            window folded in: no complex tensor anywhere, so TFLite converts it).
+        dft: ``'fft'`` (the backend's real FFT) or ``'matmul'`` (one product with real cosine and sine DFT
+            matrices, the window folded in: no complex tensor anywhere, so TFLite converts it; slower).
         **kwargs: ``keras.layers.Layer``'s (``name``, ``dtype``, ...).
 
     The output is real: the real and imaginary parts of the complex STFT on the last axis. Its dtype is
@@ -198,6 +194,7 @@ class STFT(_DspLayer):
             if length > n_samples:
                 return ops.pad(waveforms, ((0, 0), (0, 0), (0, length - n_samples)))
             return waveforms[:, :, :length]
+        length = ops.maximum(length, 0)  # no frame and a hop longer than the frame: nothing to keep
         waveforms = ops.pad(waveforms, ((0, 0), (0, 0), (0, ops.maximum(length - n_samples, 0))))
         return waveforms[:, :, :length]
 

@@ -106,6 +106,7 @@ STFT_CASES = [
         n_fft=255, window_name="hann_window", pad_end=True, input_data_format="channels_first",
         output_data_format="channels_first"), 1),
     ("64-default-hop", dict(n_fft=64), 2),
+    ("256-win100-hop150-hop-longer-than-frame", dict(n_fft=256, win_length=100, hop_length=150, pad_end=True), 1),
 ]
 
 # (id, STFT arguments, channels, mel arguments, decibel arguments)
@@ -476,6 +477,13 @@ def test_variable_length_input_shapes():
     for n_samples in (100, 256, 1000):
         assert model.predict(audio(1, n_samples, 2, "channels_last"), verbose=0).shape == (
             1, max(0, (n_samples - 256) // 64 + 1), 32, 2)
+    # A hop longer than the frame, no frame at all, the time unknown when traced.
+    sparse = keras.Sequential([keras.Input((None, 1)), STFT(n_fft=256, win_length=100, hop_length=150,
+                                                            input_data_format="channels_last")])
+    sparse.compile(jit_compile=BACKEND != "torch")
+    for n_samples in (37, 99, 100, 251):
+        assert sparse.predict(np.ones((1, n_samples, 1), "float32"), verbose=0).shape[1] == max(
+            0, (n_samples - 100) // 150 + 1)
     stft = STFT(n_fft=512, hop_length=100, pad_begin=True, pad_end=True, input_data_format="channels_first",
                 output_data_format="channels_first")
     assert stft.compute_output_shape((None, 3, None)) == (None, 3, None, 257, 2)
