@@ -635,6 +635,9 @@ def test_the_layers_and_the_builders_share_the_messages():
     with pytest.raises(ValueError) as layer:
         ApplyFilterbank("mel", dict(MEL, n_mels=40, f_max=8001.0))
     assert str(builder.value) == str(layer.value).replace("f_max", "mel_f_max")
+    # New with the layers, for the builders too: kapre fails at its first call on this one.
+    with pytest.raises(ValueError, match="win_length=401"):
+        StftArguments(512, 401, None, "kaiser_bessel_derived_window", False, False).checked()
 
 
 @pytest.mark.parametrize("module", [time_frequency, windows, filterbanks])
