@@ -167,3 +167,13 @@ def magnitude_of_parts(parts: Any) -> Any:
         return torch.abs(torch.view_as_complex(parts.contiguous()))
     real, imag = parts[..., 0], parts[..., 1]
     return ops.sqrt(real * real + imag * imag)
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """Elementwise maximum that keeps NaN and the inputs' dtype (Keras' PyTorch maximum computes float64 in
+    float32)."""
+    if BACKEND == "torch":
+        import torch
+
+        return torch.maximum(a, torch.as_tensor(b, dtype=a.dtype, device=a.device))
+    return ops.maximum(a, b)

@@ -8,7 +8,9 @@ Odd ``n_fft``: an STFT of ``n_fft`` samples has ``n_fft // 2 + 1`` bins, and kap
 ``ApplyFilterbank`` receives only that count, ``n_freq``, from which it derives ``n_fft = 2 * (n_freq - 1)``.
 For an odd ``n_fft`` that is one less than the STFT's (511 -> 256 bins -> 510), so kapre's mel and
 log-frequency filters place bin ``k`` at ``k * sample_rate / 510`` Hz while the STFT's bin ``k`` lies at
-``k * sample_rate / 511`` Hz (0.2 % lower: 7984.3 Hz instead of 8000 Hz for the top bin at 16 kHz).
+``k * sample_rate / 511`` Hz (0.2 % lower: 7984.3 Hz instead of 8000 Hz for the top bin at 16 kHz). For 40
+mel bands at 16 kHz the two matrices differ by up to 2.7 % of the largest weight (3.5e-4 with Slaney's
+norm, 0.027 with ``norm=None``).
 :func:`mel_filterbank` takes ``n_fft`` and is exactly ``librosa.filters.mel`` for it;
 ``time_frequency.ApplyFilterbank``, like kapre's, takes ``n_freq`` and so reproduces kapre's matrix,
 ``mel_filterbank(n_fft=2 * (n_freq - 1))``.
@@ -26,6 +28,8 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from ._dsp_checks import LOG_F_MIN_DEFAULT
+
+__all__ = ["mel_filterbank", "log_frequency_filterbank", "hz_to_mel", "mel_to_hz"]
 
 # librosa's Slaney mel scale: linear below 1 kHz, logarithmic above.
 _F_SP = 200.0 / 3

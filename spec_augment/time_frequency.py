@@ -47,6 +47,8 @@ from . import _validation as validation
 from .filterbanks import log_frequency_filterbank, mel_filterbank
 from .windows import window
 
+__all__ = ["STFT", "Magnitude", "ApplyFilterbank", "MagnitudeToDecibel"]
+
 DFT_METHODS = ("fft", "matmul")
 FILTERBANK_TYPES = ("mel", "log")
 
@@ -81,10 +83,6 @@ class _DspLayer(keras.layers.Layer):
                                  dtype=self._compute_dtype_for(inputs))
 
 
-def _static(size: Any) -> Optional[int]:
-    return size if isinstance(size, int) else None
-
-
 @keras.saving.register_keras_serializable(package="spec_augment")
 class STFT(_DspLayer):
     """Short-time Fourier transform of a waveform batch, as kapre's ``STFT`` (``tf.signal.stft``).
@@ -108,8 +106,8 @@ class STFT(_DspLayer):
             ``(batch, channels, time)``, ``'default'`` for Keras' image data format.
         output_data_format: ``'channels_last'`` for ``(batch, frames, freq, channels, 2)``,
             ``'channels_first'`` for ``(batch, channels, frames, freq, 2)``.
-        dft: ``'fft'`` (``keras.ops.rfft``) or ``'matmul'`` (real cosine and sine DFT matrices, the
-            window folded in: no complex tensor anywhere, so TFLite converts it).
+        dft: ``'fft'`` (the backend's real FFT) or ``'matmul'`` (one product with real cosine and sine DFT
+            matrices, the window folded in: no complex tensor anywhere, so TFLite converts it; slower).
         **kwargs: ``keras.layers.Layer``'s (``name``, ``dtype``, ...).
 
     The output is real: the real and imaginary parts of the complex STFT on the last axis. Its dtype is
@@ -196,6 +194,7 @@ class STFT(_DspLayer):
             if length > n_samples:
                 return ops.pad(waveforms, ((0, 0), (0, 0), (0, length - n_samples)))
             return waveforms[:, :, :length]
+        length = ops.maximum(length, 0)  # no frame and a hop longer than the frame: nothing to keep
         waveforms = ops.pad(waveforms, ((0, 0), (0, 0), (0, ops.maximum(length - n_samples, 0))))
         return waveforms[:, :, :length]
 
@@ -442,19 +441,18 @@ class MagnitudeToDecibel(_DspLayer):
         dtype = self._compute_dtype_for(inputs)
         x = ops.cast(inputs, dtype)
         # amin and the reference in the data's dtype, as kapre's tf.cast(amin, x.dtype).
-        amin = np.asarray(self.amin, dtype)
-        offset = 10.0 * math.log10(max(float(amin), float(np.asarray(self.ref_value, dtype))))
-        # max(x, amin) as a select: NaN stays NaN on every backend, and float64 stays float64 (Keras'
-        # PyTorch maximum computes float64 in float32).
-        decibels = ops.log(ops.where(x < float(amin), float(amin), x)) * (10.0 / math.log(10.0)) - offset
+        # amin and the reference rounded to the data's dtype, as kapre's tf.cast(amin, x.dtype).
+        amin = float(np.asarray(self.amin, dtype))
+        offset = 10.0 * math.log10(max(amin, float(np.asarray(self.ref_value, dtype))))
         axes = tuple(range(1, len(x.shape))) if len(x.shape) > 1 else None
-        is_finite = ops.isfinite(decibels)
-        finite = ops.where(is_finite, decibels, -np.inf)
-        peak = ops.max(finite, axis=axes, keepdims=True, initial=-np.inf)
-        floor = peak - self.dynamic_range
-        floored = ops.where(decibels < floor, floor, decibels)
-        # +inf (an overflow, or a frame with an infinite sample on some backends' FFT) becomes NaN as well.
-        return ops.where(is_finite, floored, np.nan)
+        is_finite = ops.isfinite(x)
+        peak = ops.max(ops.where(is_finite, x, -np.inf), axis=axes, keepdims=True, initial=-np.inf)
+        # kapre's floor, max(decibels, peak decibels - dynamic_range), taken on the magnitudes before the
+        # logarithm: one maximum with a per-example threshold (NaN stays NaN in a maximum on every backend).
+        threshold = backend_ops.maximum(peak * 10.0 ** (-self.dynamic_range / 10.0), amin)
+        decibels = ops.log(backend_ops.maximum(x, threshold)) * (10.0 / math.log(10.0)) - offset
+        # +inf (an overflow, or a frame with an infinite sample where the backend's FFT gives inf) is NaN too.
+        return ops.where(is_finite, decibels, np.nan)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)

@@ -21,6 +21,8 @@ import numpy as np
 
 from ._dsp_checks import WINDOW_NAMES
 
+__all__ = ["WINDOW_NAMES", "window"]
+
 # tf.signal's defaults, which kapre keeps (it passes only the length and the dtype).
 KAISER_BETA = 12.0
 

@@ -106,6 +106,7 @@ STFT_CASES = [
         n_fft=255, window_name="hann_window", pad_end=True, input_data_format="channels_first",
         output_data_format="channels_first"), 1),
     ("64-default-hop", dict(n_fft=64), 2),
+    ("256-win100-hop150-hop-longer-than-frame", dict(n_fft=256, win_length=100, hop_length=150, pad_end=True), 1),
 ]
 
 # (id, STFT arguments, channels, mel arguments, decibel arguments)
@@ -340,6 +341,17 @@ def test_chain_equals_reference(kind, stft_kwargs, channels, filterbank_kwargs, 
     assert_db_close(ours_db, expected_db)
 
 
+@pytest.mark.parametrize("kind, stft_kwargs, channels, filterbank_kwargs, decibel_kwargs",
+                         FILTERBANK_CASES[:2] + FILTERBANK_CASES[-2:])
+def test_matmul_dft_equals_fft(kind, stft_kwargs, channels, filterbank_kwargs, decibel_kwargs):
+    x = stft_input(stft_kwargs, channels, seed=3)
+    bank = full_filterbank_kwargs(stft_kwargs, filterbank_kwargs)
+    spectra = [STFT(**with_formats(stft_kwargs), dft=dft)(x) for dft in DFTS]
+    assert_linear_close(as_complex(spectra[1]), as_complex(spectra[0]))
+    decibels = [run_layers(our_chain(stft_kwargs, kind, bank, decibel_kwargs, dft=dft), x) for dft in DFTS]
+    assert_db_close(decibels[1], decibels[0])
+
+
 # --- dtypes ---------------------------------------------------------------------------------------------
 
 
@@ -461,6 +473,17 @@ def test_variable_length_input_shapes():
     for n_samples in (256, 1000, 3001):
         assert np.asarray(model(audio(1, n_samples, 2, "channels_last"))).shape == (1, (n_samples - 256) // 64 + 1,
                                                                                      32, 2)
+    model.compile(jit_compile=BACKEND != "torch")  # TensorFlow traces the time as unknown here
+    for n_samples in (100, 256, 1000):
+        assert model.predict(audio(1, n_samples, 2, "channels_last"), verbose=0).shape == (
+            1, max(0, (n_samples - 256) // 64 + 1), 32, 2)
+    # A hop longer than the frame, no frame at all, the time unknown when traced.
+    sparse = keras.Sequential([keras.Input((None, 1)), STFT(n_fft=256, win_length=100, hop_length=150,
+                                                            input_data_format="channels_last")])
+    sparse.compile(jit_compile=BACKEND != "torch")
+    for n_samples in (37, 99, 100, 251):
+        assert sparse.predict(np.ones((1, n_samples, 1), "float32"), verbose=0).shape[1] == max(
+            0, (n_samples - 100) // 150 + 1)
     stft = STFT(n_fft=512, hop_length=100, pad_begin=True, pad_end=True, input_data_format="channels_first",
                 output_data_format="channels_first")
     assert stft.compute_output_shape((None, 3, None)) == (None, 3, None, 257, 2)
@@ -612,6 +635,9 @@ def test_the_layers_and_the_builders_share_the_messages():
     with pytest.raises(ValueError) as layer:
         ApplyFilterbank("mel", dict(MEL, n_mels=40, f_max=8001.0))
     assert str(builder.value) == str(layer.value).replace("f_max", "mel_f_max")
+    # New with the layers, for the builders too: kapre fails at its first call on this one.
+    with pytest.raises(ValueError, match="win_length=401"):
+        StftArguments(512, 401, None, "kaiser_bessel_derived_window", False, False).checked()
 
 
 @pytest.mark.parametrize("module", [time_frequency, windows, filterbanks])
