@@ -8,11 +8,10 @@ layers this package builds frontends from, and converts each:
 * every :class:`~spec_augment.SpecAugment` (and kapre's ``SpecAugment``) is dropped: it is an
   identity at inference;
 * our :class:`~spec_augment.time_frequency.STFT` computes its DFT as a matrix product
-  (``dft='matmul'``): TFLite has no complex dtype, and the layer's real/imaginary output layout
-  stays as it is;
-* kapre's ``STFT`` becomes kapre's ``STFTTflite``, its ``Magnitude`` ``MagnitudeTflite`` and its
-  ``Phase(approx_atan_accuracy=n)`` ``PhaseTflite`` (kapre is imported only for models that hold
-  kapre layers);
+  (``dft='matmul'``) and our ``Magnitude`` takes the root of the squared real and imaginary parts:
+  TFLite has no complex dtype;
+* kapre's ``STFT`` becomes kapre's ``STFTTflite`` and its ``Magnitude`` ``MagnitudeTflite``
+  (kapre is imported only for models that hold kapre layers);
 * nested models, at any depth (the frontends are ``keras.Sequential`` layers), are rebuilt the same
   way, and every other layer is reused as it is, weights included;
 * layers that compute in float16 or bfloat16 (``mixed_float16`` and similar dtype policies) are
@@ -54,12 +53,28 @@ class _DroppedAugmentation(keras.layers.Layer):
         return input_shape
 
 
+class _MagnitudeOfParts(keras.layers.Layer):
+    """Our ``Magnitude`` as TFLite's builtin ops compute it: ``sqrt(re^2 + im^2)`` (no complex view)."""
+
+    def call(self, parts):
+        return keras.ops.sqrt(keras.ops.sum(keras.ops.square(parts), axis=-1))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[:-1]
+
+
 def _describe(layer: keras.layers.Layer) -> str:
     return f"layer {layer.name!r} ({type(layer).__module__}.{type(layer).__name__})"
 
 
-def _is_half(layer: keras.layers.Layer) -> bool:
-    return getattr(layer.dtype_policy, "compute_dtype", None) in _HALF_DTYPES
+def _is_half(layer: Any) -> bool:
+    # Functional models also hold plain operations (keras.ops on symbolic tensors), without a dtype policy.
+    return getattr(getattr(layer, "dtype_policy", None), "compute_dtype", None) in _HALF_DTYPES
+
+
+def _input_structure(model: keras.Model) -> Any:
+    """The structure a model is called with: one tensor (Sequential), or a functional model's list or dict."""
+    return model.inputs[0] if isinstance(model, keras.Sequential) else model.input
 
 
 def _inference_config(layer: keras.layers.Layer) -> dict:
@@ -98,19 +113,12 @@ def _kapre_replacement(layer: keras.layers.Layer) -> Any:
         return time_frequency_tflite.STFTTflite.from_config(config)
     if type(layer) is kapre_layers.Magnitude:
         return time_frequency_tflite.MagnitudeTflite.from_config(_inference_config(layer))
-    if type(layer) is kapre_layers.Phase:
-        if not layer.approx_atan_accuracy:
-            raise ValueError(
-                f"Cannot convert {_describe(layer)} to TFLite: it takes the exact angle of a complex "
-                f"STFT, and TFLite has neither complex tensors nor an exact TFLite version of it in kapre. "
-                f"Build the model with kapre's Phase(approx_atan_accuracy=N), whose approximation "
-                f"kapre's PhaseTflite reproduces (modulo 2*pi)."
-            )
-        return time_frequency_tflite.PhaseTflite.from_config(_inference_config(layer))
-    if isinstance(layer, kapre_layers.InverseSTFT):
+    if isinstance(layer, (kapre_layers.Phase, kapre_layers.InverseSTFT)):
         raise ValueError(
-            f"Cannot convert {_describe(layer)} to TFLite: it consumes a complex STFT and kapre has no "
-            f"TFLite-compatible inverse STFT."
+            f"Cannot convert {_describe(layer)} to TFLite: to_tflite converts the layers spec-augment's frontends "
+            f"are made of (STFT, Magnitude, filterbanks, decibels); a phase or an inverse STFT of a complex "
+            f"spectrogram is not one of them. Convert such a model with kapre's own TFLite layers "
+            f"(kapre.time_frequency_tflite)."
         )
     return None
 
@@ -121,6 +129,8 @@ def _replacement(layer: keras.layers.Layer, copies: list) -> keras.layers.Layer:
         return _DroppedAugmentation(name=layer.name, dtype="float32" if _is_half(layer) else layer.dtype_policy)
     if isinstance(layer, time_frequency.STFT):
         return time_frequency.STFT.from_config({**_inference_config(layer), "dft": "matmul"})
+    if isinstance(layer, time_frequency.Magnitude):
+        return _MagnitudeOfParts(name=layer.name, dtype=_inference_config(layer).get("dtype"))
     kapre_layer = _kapre_replacement(layer)
     if kapre_layer is not None:
         return kapre_layer
@@ -158,6 +168,11 @@ def _rebuild(model: keras.Model, cache: dict, copies: list) -> keras.Model:
             cache[id(layer)] = _rebuild(layer, cache, copies) if nested else _replacement(layer, copies)
         return cache[id(layer)]
 
+    if isinstance(model, keras.Sequential) and type(model) is not keras.Sequential:
+        # clone_model makes a plain Sequential; an AugmentedFrontend must still accept `lengths`.
+        inputs = getattr(model, "inputs", None) or []
+        layers = [keras.Input(batch_shape=tensor.shape, dtype=tensor.dtype) for tensor in inputs[:1]]
+        return type(model)(layers + [clone(layer) for layer in model.layers], name=model.name)
     return keras.models.clone_model(model, clone_function=clone)
 
 
@@ -202,9 +217,8 @@ def _leaf_layers(model: keras.Model) -> Any:
 def _check_rebuilt(model: keras.Model, rebuilt: keras.Model, probe: list) -> None:
     """The rebuilt model must compute what the original computes at inference (never silently else)."""
     leaves = list(_leaf_layers(model))
-    phases = [layer for layer in leaves if type(layer).__name__ == "Phase"]
     tolerance = _HALF_TOLERANCE if any(_is_half(layer) for layer in leaves) else _REBUILD_TOLERANCE
-    arguments = keras.tree.pack_sequence_as(model.input, probe)
+    arguments = keras.tree.pack_sequence_as(_input_structure(model), probe)
 
     def outputs(m):
         return [keras.ops.convert_to_numpy(y).astype("float64") for y in keras.tree.flatten(m(arguments))]
@@ -213,8 +227,6 @@ def _check_rebuilt(model: keras.Model, rebuilt: keras.Model, probe: list) -> Non
     worst = float("nan")
     if [a.shape for a in got] == [b.shape for b in expected]:
         differences = [np.abs(a - b) for a, b in zip(got, expected)]
-        if phases:  # a phase at the branch cut is pi in one model and -pi in the other
-            differences = [np.abs((a - b + np.pi) % (2 * np.pi) - np.pi) for a, b in zip(got, expected)]
         allowed = [tolerance * (max(1.0, float(np.max(np.abs(b), initial=0.0))) + np.abs(b)) for b in expected]
         if all(np.all(d <= a) for d, a in zip(differences, allowed)):
             return
@@ -222,7 +234,7 @@ def _check_rebuilt(model: keras.Model, rebuilt: keras.Model, probe: list) -> Non
     stfts = [layer.name for layer in leaves if type(layer).__name__ == "STFT" and type(layer).__module__.startswith("kapre")]
     hint = (
         f" Check what consumes the output of kapre STFT layer(s) {', '.join(map(repr, stfts))}: only "
-        f"kapre's Magnitude and Phase have TFLite versions that read the TFLite STFT's real/imaginary axis."
+        f"kapre's Magnitude has a TFLite version that reads the TFLite STFT's real/imaginary axis."
         if stfts else ""
     )
     raise ValueError(
@@ -242,7 +254,6 @@ def to_tflite(model: keras.Model) -> bytes:
     the model's inputs; its output matches ``model.predict`` on that example:
 
     * to float32 rounding (a DFT by matrix product rounds differently from an FFT);
-    * for a kapre phase, modulo 2*pi: a bin on the branch cut may be pi in one and -pi in the other;
     * for a model that computes in float16 or bfloat16 (e.g. under ``mixed_float16``), to that
       precision's rounding: such layers are re-created in float32 with their weights.
 
@@ -261,8 +272,8 @@ def to_tflite(model: keras.Model) -> bytes:
         TensorFlowBackendRequiredError: Keras runs on a backend other than TensorFlow (a ``RuntimeError``).
         TypeError: ``model`` is not a Sequential or functional keras.Model (e.g. a subclassed model).
         ValueError: the model cannot be converted; the message names the layer or the ops and the
-            reason (an unknown input length, a kapre layer without a TFLite counterpart such as
-            ``InverseSTFT`` or the exact ``Phase``, TensorFlow ops TFLite has no builtin kernel for).
+            reason (an unknown input length, a kapre ``Phase`` or ``InverseSTFT``, TensorFlow ops TFLite
+            has no builtin kernel for).
 
     Example:
         >>> import keras, numpy as np
@@ -297,7 +308,7 @@ def to_tflite(model: keras.Model) -> bytes:
     _check_rebuilt(model, rebuilt, _probe(specs))
 
     def inference(*tensors):
-        return rebuilt(keras.tree.pack_sequence_as(model.input, list(tensors)), training=False)
+        return rebuilt(keras.tree.pack_sequence_as(_input_structure(model), list(tensors)), training=False)
 
     signature = [tf.TensorSpec(shape, dtype, name=name) for name, shape, dtype in specs]
     trackable = tf.Module()
