@@ -36,7 +36,8 @@ The builder defaults are a mild augmentation, safe to switch on for any task:
 * ``time_mask_param = 20``: one time mask at most 20 frames wide;
 * ``mask_value = 'mean'``: masked cells take each example's mean (see below);
 * ``n_freq_mask = 1``, ``n_time_mask = 1``, ``time_warp_param = 0`` (no warp),
-  ``time_mask_ratio = 1.0``, ``time_masks_per_frame = 0.0``: the layer's own defaults.
+  ``time_mask_ratio = 1.0``, ``time_masks_per_frame = 0.0`` and the other arguments: the layer's own
+  defaults.
 
 Why ``mask_value='mean'``: the masked cells must stay inside the spectrogram's own range. A decibel
 spectrogram lives in about ``max - 80 .. max`` dB, usually below 0 dB, so the layer's ``0.0`` fill

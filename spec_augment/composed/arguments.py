@@ -178,6 +178,12 @@ class AugmentArguments:
     time_warp_param: Any = DEFAULT
     time_mask_ratio: Any = DEFAULT
     time_masks_per_frame: Any = DEFAULT
+    time_mask_budget: Any = DEFAULT
+    apply_probability: Any = DEFAULT
+    n_rect_mask: Any = DEFAULT
+    rect_time_param: Any = DEFAULT
+    rect_freq_param: Any = DEFAULT
+    freq_warp_param: Any = DEFAULT
     seed: Optional[int] = None
     policy: Optional[str] = None
 

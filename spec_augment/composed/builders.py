@@ -51,6 +51,12 @@ def get_augmented_stft_magnitude_layer(
     time_warp_param: Any = DEFAULT,
     time_mask_ratio: Any = DEFAULT,
     time_masks_per_frame: Any = DEFAULT,
+    time_mask_budget: Any = DEFAULT,
+    apply_probability: Any = DEFAULT,
+    n_rect_mask: Any = DEFAULT,
+    rect_time_param: Any = DEFAULT,
+    rect_freq_param: Any = DEFAULT,
+    freq_warp_param: Any = DEFAULT,
     seed: Optional[int] = None,
     policy: Optional[str] = None,
     name: Optional[str] = None,
@@ -86,11 +92,18 @@ def get_augmented_stft_magnitude_layer(
         time_mask_param (int or None): T, the widest time mask in frames. Builder default: ``20``.
         n_freq_mask (int): frequency masks per example. Default: ``1``.
         n_time_mask (int): time masks per example. Default: ``1``.
-        mask_value (float or 'mean'): value of the masked cells. Builder default: ``'mean'``, each
-            example's mean, inside the spectrogram's range in any scale.
+        mask_value (float, 'mean' or 'noise'): value of the masked cells. Builder default: ``'mean'``,
+            each example's mean, inside the spectrogram's range in any scale.
         time_warp_param (int): W, the time-warp parameter; 0 = no warp. Default: ``0``.
         time_mask_ratio (float): no time mask wider than this fraction of the frames. Default: ``1.0``.
         time_masks_per_frame (float): adaptive number of time masks. Default: ``0.0``.
+        time_mask_budget (float): the most of an example's frames its time masks cover together.
+            Default: ``1.0``.
+        apply_probability (float): the probability that an example is augmented. Default: ``1.0``.
+        n_rect_mask (int): rectangles (time x frequency) per example. Default: ``0``.
+        rect_time_param (int): the widest rectangle, in frames. Default: ``0``.
+        rect_freq_param (int): the tallest rectangle, in bins. Default: ``0``.
+        freq_warp_param (int): the frequency warp's parameter; 0 = no warp. Default: ``0``.
         seed (int or None): seed of the SpecAugment layer's random state.
         policy (str or None): ``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'`` (Table 1 of Park et al. 2019).
             Precedence: an argument given explicitly, then the policy's value, then the builder
@@ -132,7 +145,10 @@ def get_augmented_stft_magnitude_layer(
         augment=AugmentArguments(
             freq_mask_param=freq_mask_param, time_mask_param=time_mask_param, n_freq_mask=n_freq_mask,
             n_time_mask=n_time_mask, mask_value=mask_value, time_warp_param=time_warp_param,
-            time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame, seed=seed, policy=policy),
+            time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame,
+            time_mask_budget=time_mask_budget, apply_probability=apply_probability, n_rect_mask=n_rect_mask,
+            rect_time_param=rect_time_param, rect_freq_param=rect_freq_param, freq_warp_param=freq_warp_param,
+            seed=seed, policy=policy),
     )
 
 
@@ -164,6 +180,12 @@ def get_augmented_melspectrogram_layer(
     time_warp_param: Any = DEFAULT,
     time_mask_ratio: Any = DEFAULT,
     time_masks_per_frame: Any = DEFAULT,
+    time_mask_budget: Any = DEFAULT,
+    apply_probability: Any = DEFAULT,
+    n_rect_mask: Any = DEFAULT,
+    rect_time_param: Any = DEFAULT,
+    rect_freq_param: Any = DEFAULT,
+    freq_warp_param: Any = DEFAULT,
     seed: Optional[int] = None,
     policy: Optional[str] = None,
     name: Optional[str] = None,
@@ -226,7 +248,10 @@ def get_augmented_melspectrogram_layer(
         augment=AugmentArguments(
             freq_mask_param=freq_mask_param, time_mask_param=time_mask_param, n_freq_mask=n_freq_mask,
             n_time_mask=n_time_mask, mask_value=mask_value, time_warp_param=time_warp_param,
-            time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame, seed=seed, policy=policy),
+            time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame,
+            time_mask_budget=time_mask_budget, apply_probability=apply_probability, n_rect_mask=n_rect_mask,
+            rect_time_param=rect_time_param, rect_freq_param=rect_freq_param, freq_warp_param=freq_warp_param,
+            seed=seed, policy=policy),
     )
 
 
@@ -257,6 +282,12 @@ def get_augmented_log_frequency_spectrogram_layer(
     time_warp_param: Any = DEFAULT,
     time_mask_ratio: Any = DEFAULT,
     time_masks_per_frame: Any = DEFAULT,
+    time_mask_budget: Any = DEFAULT,
+    apply_probability: Any = DEFAULT,
+    n_rect_mask: Any = DEFAULT,
+    rect_time_param: Any = DEFAULT,
+    rect_freq_param: Any = DEFAULT,
+    freq_warp_param: Any = DEFAULT,
     seed: Optional[int] = None,
     policy: Optional[str] = None,
     name: Optional[str] = None,
@@ -307,5 +338,8 @@ def get_augmented_log_frequency_spectrogram_layer(
         augment=AugmentArguments(
             freq_mask_param=freq_mask_param, time_mask_param=time_mask_param, n_freq_mask=n_freq_mask,
             n_time_mask=n_time_mask, mask_value=mask_value, time_warp_param=time_warp_param,
-            time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame, seed=seed, policy=policy),
+            time_mask_ratio=time_mask_ratio, time_masks_per_frame=time_masks_per_frame,
+            time_mask_budget=time_mask_budget, apply_probability=apply_probability, n_rect_mask=n_rect_mask,
+            rect_time_param=rect_time_param, rect_freq_param=rect_freq_param, freq_warp_param=freq_warp_param,
+            seed=seed, policy=policy),
     )
