@@ -141,39 +141,3 @@ def run_augmentation(layer: Any, inputs: Any, lengths: Any) -> Any:
     if TENSORFLOW:
         return _tf_ops.run_augmentation(layer, inputs, lengths)
     return layer._augment(inputs, lengths, fused=False)
-
-
-def rfft_parts(frames: Any, fft_length: int) -> Any:
-    """The real FFT of the last axis (zero-padded to ``fft_length``) as ``(..., fft_length // 2 + 1, 2)``:
-    the real and imaginary parts on a trailing axis, each backend's complex result viewed without a copy
-    where it can be (TensorFlow and PyTorch)."""
-    if TENSORFLOW:
-        return _tf_ops.rfft_parts(frames, fft_length)
-    if BACKEND == "torch":
-        import torch
-
-        return torch.view_as_real(torch.fft.rfft(frames, n=fft_length))
-    real, imag = ops.rfft(frames, fft_length=fft_length)
-    return ops.stack([real, imag], axis=-1)  # XLA fuses the stack with the FFT's output
-
-
-def magnitude_of_parts(parts: Any) -> Any:
-    """``|re + i im|`` of ``(..., 2)`` real and imaginary parts: ``(...)``."""
-    if TENSORFLOW:
-        return _tf_ops.magnitude_of_parts(parts)
-    if BACKEND == "torch":
-        import torch
-
-        return torch.abs(torch.view_as_complex(parts.contiguous()))
-    real, imag = parts[..., 0], parts[..., 1]
-    return ops.sqrt(real * real + imag * imag)
-
-
-def maximum(a: Any, b: Any) -> Any:
-    """Elementwise maximum that keeps NaN and the inputs' dtype (Keras' PyTorch maximum computes float64 in
-    float32)."""
-    if BACKEND == "torch":
-        import torch
-
-        return torch.maximum(a, torch.as_tensor(b, dtype=a.dtype, device=a.device))
-    return ops.maximum(a, b)

@@ -103,29 +103,3 @@ def run_augmentation(layer, inputs, lengths):
     time_axis, freq_axis = layer._axes(len(inputs.shape))
     static = inputs.shape[time_axis] is not None and inputs.shape[freq_axis] is not None
     return layer._augment(inputs, lengths, fused=layer.fused and static)
-
-
-
-_COMPLEX_OF = {tf.float32: tf.complex64, tf.float64: tf.complex128}
-
-
-def _compiling_for_xla() -> bool:
-    """True while a ``tf.function(jit_compile=True)`` traces (XLA has no complex bitcast; it fuses instead)."""
-    from tensorflow.python.ops import control_flow_util
-
-    return control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
-
-
-def rfft_parts(frames: tf.Tensor, fft_length: int) -> tf.Tensor:
-    spectra = tf.signal.rfft(frames, fft_length=[fft_length])
-    if _compiling_for_xla():
-        return tf.stack([tf.math.real(spectra), tf.math.imag(spectra)], axis=-1)
-    # A bitcast views complex64 as pairs of float32 without a copy (tf.math.real/imag and a stack
-    # are three full passes outside XLA).
-    return tf.bitcast(spectra, frames.dtype)
-
-
-def magnitude_of_parts(parts: tf.Tensor) -> tf.Tensor:
-    if _compiling_for_xla():
-        return tf.sqrt(tf.square(parts[..., 0]) + tf.square(parts[..., 1]))
-    return tf.abs(tf.bitcast(parts, _COMPLEX_OF[parts.dtype]))

@@ -41,7 +41,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from . import _backend_ops as backend_ops
+from . import _dsp_ops
 from . import _dsp_checks as dsp_checks
 from . import _validation as validation
 from .filterbanks import log_frequency_filterbank, mel_filterbank
@@ -232,7 +232,7 @@ class STFT(_DspLayer):
             spectra = ops.reshape(spectra, (shape[0], shape[1], shape[2], self.n_freq, 2))
         else:
             frames = frames * ops.convert_to_tensor(self._windows[dtype], dtype)
-            spectra = backend_ops.rfft_parts(frames, self.n_fft)
+            spectra = _dsp_ops.rfft_parts(frames, self.n_fft)
         # spectra: (batch, channels, frames, freq, 2)
         if self.output_data_format == validation.CH_LAST:
             spectra = _channels_to_axis(spectra, from_axis=1, to_axis=3)
@@ -294,7 +294,7 @@ class Magnitude(_DspLayer):
     def call(self, inputs: Any) -> Any:
         dtype = self._compute_dtype_for(inputs)
         x = ops.cast(inputs, dtype)
-        return backend_ops.magnitude_of_parts(x)
+        return _dsp_ops.magnitude_of_parts(x)
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         return tuple(input_shape)[:-1]
@@ -449,8 +449,8 @@ class MagnitudeToDecibel(_DspLayer):
         peak = ops.max(ops.where(is_finite, x, -np.inf), axis=axes, keepdims=True, initial=-np.inf)
         # kapre's floor, max(decibels, peak decibels - dynamic_range), taken on the magnitudes before the
         # logarithm: one maximum with a per-example threshold (NaN stays NaN in a maximum on every backend).
-        threshold = backend_ops.maximum(peak * 10.0 ** (-self.dynamic_range / 10.0), amin)
-        decibels = ops.log(backend_ops.maximum(x, threshold)) * (10.0 / math.log(10.0)) - offset
+        threshold = _dsp_ops.maximum(peak * 10.0 ** (-self.dynamic_range / 10.0), amin)
+        decibels = ops.log(_dsp_ops.maximum(x, threshold)) * (10.0 / math.log(10.0)) - offset
         # +inf (an overflow, or a frame with an infinite sample where the backend's FFT gives inf) is NaN too.
         return ops.where(is_finite, decibels, np.nan)
 
