@@ -17,6 +17,7 @@ import keras
 from keras import ops
 
 from .. import _validation as validation
+from .. import time_frequency  # noqa: F401  (registers the DSP layers a saved frontend may hold)
 from .arguments import require_tensorflow_backend
 
 # Integer dtypes whose values may not fit int32 (the counts are int32, as SpecAugment's).
@@ -288,7 +289,5 @@ class AugmentedFrontend(keras.Sequential):
             # kapre's layers register themselves with Keras when kapre is imported; they run on TensorFlow only.
             require_tensorflow_backend(f"Loading the augmented frontend {config.get('name')!r} (made of kapre layers)")
             import kapre  # noqa: F401
-        else:
-            from .. import time_frequency  # noqa: F401  (registers our DSP layers)
 
         return super().from_config(config, custom_objects=custom_objects)
