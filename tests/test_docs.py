@@ -300,3 +300,13 @@ def test_docstring_examples_run(module_name):
         tried += result.attempted
     if module_name != "spec_augment.policies":
         assert tried > 0, f"{module_name} has no docstring example"
+
+
+def test_the_docs_run_tflite_flatbuffers_with_litert():
+    """TensorFlow's tf.lite.Interpreter warns that it is deprecated; the docs use LiteRT's, as TensorFlow says."""
+    pages = ["README.md", *(f"docs/{path.name}" for path in sorted((REPO / "docs").glob("*.md")))]
+    deprecated = [page for page in pages if "tf.lite.Interpreter(" in (REPO / page).read_text()]
+    assert not deprecated, f"tf.lite.Interpreter in {deprecated}: use ai_edge_litert.interpreter.Interpreter"
+    using = [code for page in pages for code, _ in python_blocks(page) if "Interpreter(" in code]
+    assert using, "the docs show how to run a flatbuffer"
+    assert all("from ai_edge_litert.interpreter import Interpreter" in code for code in using)
