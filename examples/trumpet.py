@@ -3,7 +3,7 @@
 1. ``images/mel.png``: the log-mel spectrogram of ``librosa.ex('trumpet')``, computed by the package's own
    frontend at inference (``get_augmented_melspectrogram_layer(n_fft=1024, n_mels=256,
    return_decibel=True, use_kapre=False)`` called without ``training``: kapre's numbers, on every backend).
-2. ``images/mel_transformed.png``: the same frontend with the seed README's augmentation,
+2. ``images/mel_transformed.png``: the same frontend with the original README's augmentation,
    ``SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, mask_value=-100)``,
    called with ``training=True``: five frequency and three time masks at -100 dB.
 3. ``images/mel_policy.png``: the one-line frontend with ``policy='LD'``: time warp (W=80), two frequency
@@ -141,7 +141,7 @@ def main(argv=None):
         seed=args.seed,
         use_kapre=False,
     )
-    # The seed README's example in one line: the mel spectrogram, then SpecAugment with its arguments.
+    # The original README's example in one line: the mel spectrogram, then SpecAugment with its arguments.
     frontend = get_augmented_melspectrogram_layer(
         **options, freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, mask_value=-100,
         name="trumpet",
