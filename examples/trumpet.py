@@ -1,31 +1,31 @@
-"""SpecAugment on librosa's trumpet example: the README pictures, end to end.
+"""SpecAugment on librosa's trumpet example: the README pictures, end to end, on any Keras backend.
 
-1. ``images/mel.png``: the log-mel spectrogram of ``librosa.ex('trumpet')`` computed by kapre
-   (``kapre.composed.get_melspectrogram_layer(n_fft=1024, n_mels=256, return_decibel=True)``).
-2. ``images/mel_transformed.png``: the same model with
-   ``SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, mask_value=-100)``
-   on top, called with ``training=True``: five frequency and three time masks at -100 dB.
-3. ``images/mel_policy.png``: the one-line frontend
-   ``spec_augment.composed.get_augmented_melspectrogram_layer(..., policy='LD')``: time warp
-   (W=80), two frequency masks (F=27) and two time masks (T=100), filled with the example's mean.
+1. ``images/mel.png``: the log-mel spectrogram of ``librosa.ex('trumpet')``, computed by the package's own
+   frontend at inference (``get_augmented_melspectrogram_layer(n_fft=1024, n_mels=256,
+   return_decibel=True, use_kapre=False)`` called without ``training``: kapre's numbers, on every backend).
+2. ``images/mel_transformed.png``: the same frontend with the original README's augmentation,
+   ``SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, mask_value=-100)``,
+   called with ``training=True``: five frequency and three time masks at -100 dB.
+3. ``images/mel_policy.png``: the one-line frontend with ``policy='LD'``: time warp (W=80), two frequency
+   masks (F=27) and two time masks (T=100), filled with the example's mean.
 
-Usage (from the repository root)::
+Usage (from the repository root; ``KERAS_BACKEND=jax`` or ``torch`` works too)::
 
     LIBROSA_DATA_DIR=../shared/data/librosa python examples/trumpet.py            # --seed 0, images/
     python examples/trumpet.py --seed 3 --out-dir /tmp/pictures
 
-The committed pictures come from the defaults (``--seed 0``). ``librosa.ex`` downloads the trumpet
-once into ``LIBROSA_DATA_DIR`` (or librosa's cache). When that variable is unset and
-``../shared/data/librosa`` exists next to the repository, the script uses it. When the recording is
-not cached and cannot be downloaded (no network, or ``--no-download``), the script says so in one
-line and uses a synthesized harmonic tone instead.
+The committed pictures come from the defaults (``--seed 0``) on the TensorFlow backend: a seed gives the
+same masks run after run on one backend, other masks on another (each backend has its own random number
+generator). ``librosa.ex`` downloads the trumpet once into ``LIBROSA_DATA_DIR`` (or librosa's cache). When
+that variable is unset and ``../shared/data/librosa`` exists next to the repository, the script uses it.
+When the recording is not cached and cannot be downloaded (no network, or ``--no-download``), the script
+says so in one line and uses a synthesized harmonic tone instead.
 """
 
 import argparse
 import os
 import pathlib
 import socket
-import warnings
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SHARED_LIBROSA_DATA = REPO.parent / "shared" / "data" / "librosa"
@@ -45,9 +45,7 @@ import librosa.display  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pooch  # noqa: E402
-from kapre.composed import get_melspectrogram_layer  # noqa: E402
 
-from spec_augment import SpecAugment  # noqa: E402
 from spec_augment.composed import get_augmented_melspectrogram_layer  # noqa: E402
 
 SAMPLE_RATE = 22050
@@ -131,29 +129,8 @@ def main(argv=None):
     audio = waveform.reshape(1, -1, 1)  # (batch, time, channels): channels_last
     input_shape = audio.shape[1:]
 
-    # The seed README's example: kapre's melspectrogram, then SpecAugment, in one Sequential.
-    # (kapre passes `input_shape` to its STFT layer, which Keras 3 warns about; harmless here.)
-    warnings.filterwarnings("ignore", message="Do not pass an `input_shape`", category=UserWarning)
-    melgram = get_melspectrogram_layer(
-        input_shape=input_shape,
-        n_fft=N_FFT,
-        return_decibel=True,
-        n_mels=N_MELS,
-        sample_rate=sample_rate,
-        input_data_format="channels_last",
-        output_data_format="channels_last",
-    )
-    spec_augment = SpecAugment(
-        freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, mask_value=-100, seed=args.seed
-    )
-    model = keras.Sequential([melgram, spec_augment])
-    model.summary()
-
-    original = np.asarray(model(audio, training=False))[0, :, :, 0]  # (time, mel)
-    transformed = np.asarray(model(audio, training=True))[0, :, :, 0]
-
-    # The one-line frontend with the paper's LD policy (time warp on, masks filled with the mean).
-    frontend = get_augmented_melspectrogram_layer(
+    # The package's own spectrogram layers (use_kapre=False): the same pictures on every backend, no kapre.
+    options = dict(
         input_shape=input_shape,
         n_fft=N_FFT,
         n_mels=N_MELS,
@@ -161,10 +138,21 @@ def main(argv=None):
         return_decibel=True,
         input_data_format="channels_last",
         output_data_format="channels_last",
-        policy="LD",
         seed=args.seed,
+        use_kapre=False,
     )
-    with_policy = np.asarray(frontend(audio, training=True))[0, :, :, 0]
+    # The original README's example in one line: the mel spectrogram, then SpecAugment with its arguments.
+    frontend = get_augmented_melspectrogram_layer(
+        **options, freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, mask_value=-100,
+        name="trumpet",
+    )
+    frontend.summary()
+    original = keras.ops.convert_to_numpy(frontend(audio, training=False))[0, :, :, 0]  # (time, mel)
+    transformed = keras.ops.convert_to_numpy(frontend(audio, training=True))[0, :, :, 0]
+
+    # The paper's LD policy (time warp on, masks filled with the mean).
+    with_policy_frontend = get_augmented_melspectrogram_layer(**options, policy="LD", name="trumpet_ld")
+    with_policy = keras.ops.convert_to_numpy(with_policy_frontend(audio, training=True))[0, :, :, 0]
 
     # One colour scale for the first two pictures, so the only difference is the masks.
     vmin, vmax = min(original.min(), transformed.min()), max(original.max(), transformed.max())
@@ -175,15 +163,16 @@ def main(argv=None):
             original,
             "Original mel spectrogram",
             dict(vmin=vmin, vmax=vmax),
-            f"kapre get_melspectrogram_layer(n_fft={N_FFT}, n_mels={N_MELS}, return_decibel=True), inference",
+            f"get_augmented_melspectrogram_layer(n_fft={N_FFT}, n_mels={N_MELS}, return_decibel=True, "
+            "use_kapre=False), inference",
         ),
         (
             "mel_transformed.png",
             transformed,
             "SpecAugment(F=5, T=10, mF=5, mT=3, mask_value=-100)",
             dict(vmin=vmin, vmax=vmax),
-            "the same model + SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, "
-            f"mask_value=-100, seed={args.seed}), training=True",
+            "the same frontend, augmented: freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3, "
+            f"mask_value=-100, seed={args.seed}, training=True",
         ),
         (
             "mel_policy.png",
@@ -191,11 +180,12 @@ def main(argv=None):
             "get_augmented_melspectrogram_layer(policy='LD'): warp + masks filled with the mean",
             {},
             f"get_augmented_melspectrogram_layer(n_fft={N_FFT}, n_mels={N_MELS}, return_decibel=True, "
-            f"policy='LD', seed={args.seed}) (W=80, F=27, mF=2, T=100, mT=2, mask_value='mean'), training=True",
+            f"use_kapre=False, policy='LD', seed={args.seed}) (W=80, F=27, mF=2, T=100, mT=2, mask_value='mean'), "
+            "training=True",
         ),
     ]
-    print(f"audio: {source}, {seconds:.2f} s at {sample_rate} Hz; melspectrogram {original.shape[0]} frames x "
-          f"{original.shape[1]} mel bins (hop {HOP_LENGTH})")
+    print(f"backend: {keras.backend.backend()}; audio: {source}, {seconds:.2f} s at {sample_rate} Hz; "
+          f"melspectrogram {original.shape[0]} frames x {original.shape[1]} mel bins (hop {HOP_LENGTH})")
     for file_name, melgram_values, title, limits, how in pictures:
         path = args.out_dir / file_name
         plot_melspectrogram(melgram_values, sample_rate, path, title, **limits)

@@ -17,9 +17,11 @@ import pytest
 from conftest import BACKEND, REPO
 
 # A block runs on the TensorFlow backend only if a `<!-- requires: tensorflow -->` line comes right before it,
-# or if it uses a TensorFlow feature.
+# or if it uses a TensorFlow feature: TensorFlow itself (tf.data, tf.distribute, SavedModel), kapre, a frontend of
+# kapre's layers, TFLite. The layer and the frontends of the package's own layers run on every backend.
 BLOCK = re.compile(r"(<!-- requires: tensorflow -->\n)?```python\n(.*?)```", flags=re.S)
-TENSORFLOW_FEATURES = re.compile(r"spec_augment\.composed|to_tflite|^\s*(import|from) tensorflow\b", flags=re.M)
+TENSORFLOW_FEATURES = re.compile(
+    r"to_tflite|ai_edge_litert|use_kapre=True|^\s*(import|from) (tensorflow|kapre)\b", flags=re.M)
 
 
 def python_blocks(page):
@@ -136,19 +138,65 @@ def test_report_pages_include_their_sources(page, source):
     assert (REPO / source).is_file()
 
 
-@pytest.mark.tensorflow_only("the API reference imports spec_augment.composed; the site is built once")
-def test_mkdocs_build_strict(tmp_path):
+# Imported by every Python process started with this folder on PYTHONPATH: importing a Keras backend (or Keras,
+# or kapre) fails there, as in a fresh venv with only the `docs` extra and no backend.
+BLOCK_BACKENDS = """
+import sys
+
+BLOCKED = {"tensorflow", "keras", "jax", "jaxlib", "torch", "kapre"}
+
+
+class BlockBackends:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is blocked: the docs build must not import a Keras backend")
+        return None
+
+
+sys.meta_path.insert(0, BlockBackends())
+"""
+
+
+@pytest.fixture
+def no_backend_env(tmp_path):
+    """An environment in which importing TensorFlow, Keras, JAX, PyTorch or kapre fails."""
+    blocker = tmp_path / "block_backends"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(BLOCK_BACKENDS)
+    env = {key: value for key, value in os.environ.items() if key != "KERAS_BACKEND"}
+    env.update(PYTHONPATH=str(blocker), NO_MKDOCS_2_WARNING="1", TF_CPP_MIN_LOG_LEVEL="3")
+    return env
+
+
+def test_the_backend_blocker_blocks(no_backend_env, tmp_path):
+    """The environment of the site build below really has no backend (else that test could not fail)."""
+    for module in ("tensorflow", "keras", "jax", "torch", "kapre"):
+        result = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=tmp_path, env=no_backend_env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0 and f"{module} is blocked" in result.stderr, (module, result.stderr[-2000:])
+
+
+def test_mkdocs_build_strict(tmp_path, no_backend_env):
+    """`pip install -e ".[docs]"` then `mkdocs build --strict` works without any Keras backend: mkdocstrings reads
+    the docstrings from the source (static analysis), and no hook imports a backend."""
+    if BACKEND != "tensorflow":
+        pytest.skip("the site build does not depend on the Keras backend (it runs with every backend blocked): "
+                    f"it runs once, in the TensorFlow run; this run uses {BACKEND}")
     pytest.importorskip("mkdocs", reason="mkdocs is not installed (pip install -e '.[docs]')")
     pytest.importorskip("mkdocstrings", reason="mkdocstrings is not installed (pip install -e '.[docs]')")
     pytest.importorskip("material", reason="mkdocs-material is not installed (pip install -e '.[docs]')")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", TF_CPP_MIN_LOG_LEVEL="3")
+    site = tmp_path / "site"
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=REPO, env=no_backend_env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-5000:]
+    # The API reference shows the builders' docstrings, read from the source.
+    api = html.unescape(re.sub(r"<[^>]+>", "", (site / "api" / "index.html").read_text()))
+    for name in ("get_augmented_melspectrogram_layer", "use_kapre", "to_tflite", "SpecAugment"):
+        assert name in api, f"the API reference does not show {name}"
     # The speed page shows the benchmark's own tables: the first cell of its first table row, as text.
-    speed = html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "site" / "speed" / "index.html").read_text()))
+    speed = html.unescape(re.sub(r"<[^>]+>", "", (site / "speed" / "index.html").read_text()))
     results = (REPO / "benchmarks" / "results.md").read_text()
     first_cell = re.search(r"^\| ([^|]*?) \|", results.split("|---", 1)[1], flags=re.M).group(1)
     assert re.sub(r"`", "", first_cell).strip() in speed, "the speed page shows the benchmark's tables"
@@ -159,10 +207,12 @@ import keras, numpy as np
 from spec_augment.composed import get_augmented_melspectrogram_layer
 model = keras.Sequential([
     get_augmented_melspectrogram_layer(input_shape=(8000, 1), n_fft=256, hop_length=128, n_mels=40,
-                                       sample_rate=8000, return_decibel=True, policy="SM", seed=0),
+                                       sample_rate=8000, return_decibel=True, policy="SM", seed=0,
+                                       use_kapre={use_kapre}),
     keras.layers.GlobalAveragePooling2D(),
     keras.layers.Dense(3),
 ])
+print(type(model.layers[0].layers[0]).__module__)
 waveforms = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 8000, 1)).astype("float32")
 np.save("waveforms.npy", waveforms)
 np.save("expected.npy", model.predict(waveforms, verbose=0))
@@ -176,11 +226,14 @@ np.testing.assert_allclose(model.predict(np.load("waveforms.npy"), verbose=0), n
 """
 
 
-@pytest.mark.tensorflow_only("augmented frontends are kapre layers")
-def test_a_saved_frontend_model_loads_in_a_fresh_interpreter_as_the_docs_say(tmp_path):
-    result = run_python(SAVE_FRONTEND_MODEL, tmp_path)
+# use_kapre=None makes kapre's layers on TensorFlow (kapre is a test dependency) and ours elsewhere.
+@pytest.mark.parametrize("use_kapre", [None, False] if BACKEND == "tensorflow" else [None])
+def test_a_saved_frontend_model_loads_in_a_fresh_interpreter_as_the_docs_say(tmp_path, use_kapre):
+    result = run_python(SAVE_FRONTEND_MODEL.format(use_kapre=use_kapre), tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    # docs/index.md and the README: import spec_augment.composed first.
+    made_of_kapre = use_kapre is None and BACKEND == "tensorflow"
+    assert result.stdout.split()[0] == ("kapre.time_frequency" if made_of_kapre else "spec_augment.time_frequency")
+    # docs/index.md and the README: import spec_augment.composed first (it imports kapre for kapre's layers).
     loaded = run_python(LOAD_MODEL.format(imports="import spec_augment.composed", path="frontend.keras"), tmp_path)
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     # Without it Keras cannot find the classes, which is why the docs say so.
@@ -205,17 +258,19 @@ model.save("layer.keras")
 
 
 def public_objects():
-    """(name, object) of every public class and function, TensorFlow features included on that backend only."""
+    """(name, object) of every public class and function (every backend imports them all)."""
     import spec_augment
-    from spec_augment import functional
 
     objects = [("spec_augment.SpecAugment", spec_augment.SpecAugment),
-               ("spec_augment.SpecAugment.from_policy", spec_augment.SpecAugment.from_policy)]
-    objects += [(f"spec_augment.functional.{name}", getattr(functional, name)) for name in functional.__all__]
-    if BACKEND == "tensorflow":
-        composed = importlib.import_module("spec_augment.composed")
-        objects += [(f"spec_augment.composed.{name}", getattr(composed, name)) for name in composed.__all__]
-        objects.append(("spec_augment.to_tflite", spec_augment.to_tflite))
+               ("spec_augment.SpecAugment.from_policy", spec_augment.SpecAugment.from_policy),
+               ("spec_augment.to_tflite", spec_augment.to_tflite)]
+    for module_name in ("spec_augment.functional", "spec_augment.composed", "spec_augment.time_frequency"):
+        module = importlib.import_module(module_name)
+        # Its __all__, else what it defines under a public name.
+        names = getattr(module, "__all__", None) or [
+            name for name, obj in vars(module).items()
+            if not name.startswith("_") and getattr(obj, "__module__", None) == module_name]
+        objects += [(f"{module_name}.{name}", getattr(module, name)) for name in names]
     # Exceptions need no example of their own: the functions that raise them show them.
     return [(name, obj) for name, obj in objects
             if callable(obj) and not (inspect.isclass(obj) and issubclass(obj, BaseException))]
@@ -227,13 +282,12 @@ def test_every_public_class_and_function_has_a_docstring_example():
 
 
 # spec_augment.functional and spec_augment.tflite run their doctests in tests/test_functional.py and test_tflite.py.
-DOCTEST_MODULES = ["spec_augment", "spec_augment.augmentation", "spec_augment.policies", "spec_augment.composed"]
+DOCTEST_MODULES = ["spec_augment", "spec_augment.augmentation", "spec_augment.policies", "spec_augment.composed",
+                   "spec_augment.time_frequency"]
 
 
 @pytest.mark.parametrize("module_name", DOCTEST_MODULES)
 def test_docstring_examples_run(module_name):
-    if module_name.startswith("spec_augment.composed") and BACKEND != "tensorflow":
-        pytest.skip(f"TensorFlow backend only (augmented frontends are kapre layers); this run uses {BACKEND}")
     module = importlib.import_module(module_name)
     modules = [module]
     if module_name == "spec_augment.composed":  # the package and its modules
@@ -246,3 +300,13 @@ def test_docstring_examples_run(module_name):
         tried += result.attempted
     if module_name != "spec_augment.policies":
         assert tried > 0, f"{module_name} has no docstring example"
+
+
+def test_the_docs_run_tflite_flatbuffers_with_litert():
+    """TensorFlow's tf.lite.Interpreter warns that it is deprecated; the docs use LiteRT's, as TensorFlow says."""
+    pages = ["README.md", *(f"docs/{path.name}" for path in sorted((REPO / "docs").glob("*.md")))]
+    deprecated = [page for page in pages if "tf.lite.Interpreter(" in (REPO / page).read_text()]
+    assert not deprecated, f"tf.lite.Interpreter in {deprecated}: use ai_edge_litert.interpreter.Interpreter"
+    using = [code for page in pages for code, _ in python_blocks(page) if "Interpreter(" in code]
+    assert using, "the docs show how to run a flatbuffer"
+    assert all("from ai_edge_litert.interpreter import Interpreter" in code for code in using)

@@ -1,4 +1,5 @@
-"""examples/trumpet.py runs end to end, offline, and writes the three README pictures."""
+"""examples/trumpet.py runs end to end, offline, on every Keras backend, and writes the three README pictures; the
+committed pictures are what its default run writes on TensorFlow."""
 
 import concurrent.futures
 import importlib.util
@@ -12,6 +13,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
+from conftest import BACKEND
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "examples" / "trumpet.py"
 SHARED_LIBROSA_DATA = REPO.parent / "shared" / "data" / "librosa"
@@ -19,7 +22,26 @@ PICTURES = ("mel.png", "mel_transformed.png", "mel_policy.png")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 FALLBACK_LINE = "Trumpet recording unavailable"
 
-pytestmark = pytest.mark.tensorflow_only("the trumpet example draws with the kapre frontend")
+REPO_PICTURES = REPO / "images"
+# The committed pictures against a fresh default run: at most this fraction of pixels may differ by more than
+# PIXEL_TOLERANCE (float rounding of the spectrogram may move a colour by a step; a mask drawn elsewhere moves
+# whole bars, several percent of the picture).
+PIXEL_TOLERANCE = 0.02
+MAX_DIFFERENT_FRACTION = 0.002
+# Started with the script (a sitecustomize on PYTHONPATH): the example must not need kapre on any backend.
+BLOCK_KAPRE = """
+import sys
+
+
+class BlockKapre:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "kapre":
+            raise ImportError("kapre is blocked: the trumpet example runs without it")
+        return None
+
+
+sys.meta_path.insert(0, BlockKapre())
+"""
 
 
 def png_size(path):
@@ -46,6 +68,12 @@ def check_pictures(out_dir):
 def run_script(out_dir, env_changes, *arguments):
     env = {key: value for key, value in os.environ.items() if key not in env_changes}
     env.update({key: value for key, value in env_changes.items() if value is not None})
+    env["KERAS_BACKEND"] = BACKEND
+    # kapre blocked; this checkout's spec_augment, whatever is installed.
+    blocker = out_dir / "block_kapre"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(BLOCK_KAPRE)
+    env["PYTHONPATH"] = os.pathsep.join([str(blocker), str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--out-dir", str(out_dir), *arguments],
         env=env, cwd=REPO, capture_output=True, text=True, timeout=300,
@@ -83,10 +111,35 @@ def test_trumpet_example_writes_the_pictures(script_runs):
     assert "cuInit" not in result.stderr  # no CUDA probe error on a machine without a GPU
     assert FALLBACK_LINE not in result.stdout
     assert "librosa.ex('trumpet')" in result.stdout
-    assert "spec_augment (SpecAugment)" in result.stdout  # model.summary()
+    assert f"backend: {BACKEND};" in result.stdout
+    # frontend.summary(): the spectrogram layers (the package's own: kapre is blocked), then the SpecAugment.
+    assert "trumpet_spec_augment" in result.stdout
+    for layer in ("STFT", "Magnitude", "ApplyFilterbank", "MagnitudeToDecibel", "SpecAugment"):
+        assert f"({layer})" in result.stdout, layer
     for name in PICTURES:
         assert any(line.startswith("wrote") and name in line for line in result.stdout.splitlines()), name
     check_pictures(out_dir)
+
+
+def test_the_committed_pictures_are_what_the_default_run_writes(script_runs):
+    """images/*.png come from `python examples/trumpet.py` on TensorFlow (the README's first command)."""
+    if script_runs["trumpet"] is None:
+        pytest.skip(f"no offline librosa data at {SHARED_LIBROSA_DATA}")
+    if BACKEND != "tensorflow":
+        pytest.skip(f"the committed pictures are the TensorFlow run's (each backend draws its own masks from a seed); "
+                    f"this run uses {BACKEND}")
+    result, out_dir = script_runs["trumpet"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in PICTURES:
+        committed = matplotlib.image.imread(REPO_PICTURES / name)
+        fresh = matplotlib.image.imread(out_dir / name)
+        assert committed.shape == fresh.shape, name
+        different = float(np.mean(np.abs(committed - fresh).max(axis=-1) > PIXEL_TOLERANCE))
+        assert different <= MAX_DIFFERENT_FRACTION, (
+            f"images/{name} is not what the default run writes ({different:.2%} of its pixels differ): "
+            f"regenerate the pictures with LIBROSA_DATA_DIR=../shared/data/librosa KERAS_BACKEND=tensorflow "
+            f"python examples/trumpet.py"
+        )
 
 
 def test_fallback_when_the_trumpet_cannot_be_had(script_runs):

@@ -51,3 +51,14 @@ def test_readme_relative_links_and_images_resolve_in_the_repository():
     assert len(relative) >= 8, relative  # the picture and the links into the docs
     missing = [target for target in relative if not (REPO / target.split("#")[0]).is_file()]
     assert not missing, f"README links to files that do not exist: {missing}"
+
+
+def test_readme_shows_the_seed_pair_of_pictures_and_the_policy_picture():
+    """The seed README's pair, the original mel spectrogram then the transformed one, and the LD picture: each
+    referenced as an image, in that order, and committed (examples/trumpet.py writes them)."""
+    images = re.findall(r"!\[[^\]]+\]\(([^)\s]+)\)", README)
+    pictures = ["images/mel.png", "images/mel_transformed.png", "images/mel_policy.png"]
+    assert [image for image in images if image in pictures] == pictures, images
+    for picture in pictures:
+        assert (REPO / picture).is_file(), f"{picture} is not in the repository"
+    assert "Original mel spectrogram" in README and "Transformed mel spectrogram" in README
