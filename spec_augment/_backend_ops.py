@@ -71,10 +71,12 @@ def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> An
             seed = tf.random.experimental.stateless_fold_in(seed, replica_context.replica_id_in_sync_group)
         return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
     with _DRAW_LOCK:
+        before = seed_generator.state.value
         state = seed_generator.next()  # [seed, calls so far]
     if BACKEND == "jax":
         import jax
 
+        _refuse_a_baked_draw(seed_generator, before)
         key = jax.random.fold_in(jax.random.PRNGKey(state[0]), state[1])
         return jax.random.uniform(key, shape, dtype=dtype)
     import torch
@@ -82,6 +84,23 @@ def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> An
     seed, count = (int(value) for value in ops.convert_to_numpy(state))
     generator = torch.Generator(device=like.device).manual_seed(_mix(seed, count))
     return torch.rand(tuple(shape), generator=generator, dtype=torch.float64, device=like.device)
+
+
+def _refuse_a_baked_draw(seed_generator: Any, before: Any) -> None:
+    """Under ``jax.jit`` without Keras' stateless API the draw would be a constant of the trace."""
+    import jax
+    from keras.src.backend.common.stateless_scope import in_stateless_scope
+
+    if in_stateless_scope() or not isinstance(seed_generator.state.value, jax.core.Tracer):
+        return
+    seed_generator.state.assign(before)  # no tracer left behind in the layer
+    raise RuntimeError(
+        "SpecAugment was called inside jax.jit (or another JAX transformation) without Keras' stateless "
+        "API: its random state cannot advance there, so every call would draw the same masks. Carry "
+        "the state through the jitted function: `outputs, state = layer.stateless_call([], state, x, "
+        "training=True)` with `state = [v.value for v in layer.non_trainable_variables]` (model.fit "
+        "does this), or call the layer outside jax.jit."
+    )
 
 
 # ---------------------------------------------------------------------------------------- transform

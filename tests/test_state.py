@@ -25,6 +25,35 @@ def mask_pattern(out):
     return (ops.convert_to_numpy(out) == MASK).tobytes()
 
 
+@pytest.mark.skipif(BACKEND != "jax", reason="jax.jit")
+def test_jax_jit_without_the_stateless_api_is_a_clear_error_and_leaks_nothing():
+    import jax
+
+    layer = SpecAugment(10, 10, 2, 2, mask_value=MASK, seed=0)
+    x = np.zeros((4, 40, 30, 1), "float32")
+    with pytest.raises(RuntimeError, match="stateless_call"):
+        jax.jit(lambda value: layer(value, training=True))(x)
+    assert mask_pattern(layer(x, training=True))  # no leaked tracer in the layer's state
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="jax.jit")
+def test_jax_jit_through_stateless_call_draws_new_masks_every_step():
+    """The pattern docs/backends.md shows: carry the layer's state through the jitted function."""
+    import jax
+
+    layer = SpecAugment(10, 10, 2, 2, mask_value=MASK, seed=0)
+    x = np.zeros((4, 40, 30, 1), "float32")
+    layer.build(x.shape)
+    step = jax.jit(lambda state, value: layer.stateless_call([], state, value, training=True))
+    state = [variable.value for variable in layer.non_trainable_variables]
+    patterns = []
+    for _ in range(4):
+        out, state = step(state, x)
+        patterns.append(mask_pattern(out))
+    assert len(set(patterns)) == 4
+    assert mask_pattern(layer(x, training=True)) not in patterns[1:]  # the layer's own state did not move
+
+
 IMPORT_WITHOUT_BACKEND = textwrap.dedent(
     """
     import sys
