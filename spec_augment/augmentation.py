@@ -151,6 +151,14 @@ class SpecAugment(keras.layers.Layer):
         self._compiled = _backend_ops.CompiledGraphs()
         self.supports_jit = True
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _ARGUMENTS and name in self.__dict__:
+            raise AttributeError(
+                f"SpecAugment's `{name}` is fixed when the layer is made (a compiled training step would keep "
+                f"the old value); make a new layer: SpecAugment.from_config({{**layer.get_config(), {name!r}: ...}})."
+            )
+        super().__setattr__(name, value)
+
     @classmethod
     def from_policy(cls, name: str, **overrides: Any) -> "SpecAugment":
         """A layer with a policy of the paper's Table 1: ``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'``.

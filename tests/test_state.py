@@ -54,6 +54,19 @@ def test_jax_jit_through_stateless_call_draws_new_masks_every_step():
     assert mask_pattern(layer(x, training=True)) not in patterns[1:]  # the layer's own state did not move
 
 
+def test_arguments_are_fixed_after_construction():
+    """1.1 on TensorFlow kept masking after `layer.n_time_mask = 0` while get_config said 0."""
+    layer = SpecAugment(10, 10, 2, 2, mask_value=MASK, seed=0)
+    x = np.zeros((4, 40, 30, 1), "float32")
+    layer(x, training=True)
+    for name, value in [("n_freq_mask", 0), ("n_time_mask", 0), ("mask_value", 0.0), ("seed", 3)]:
+        with pytest.raises(AttributeError, match=f"`{name}` is fixed"):
+            setattr(layer, name, value)
+    assert layer.get_config()["n_time_mask"] == 2
+    assert (ops.convert_to_numpy(layer(x, training=True)) == MASK).any()
+    layer.name_scope_marker = 1  # other attributes are free
+
+
 IMPORT_WITHOUT_BACKEND = textwrap.dedent(
     """
     import sys
