@@ -67,6 +67,56 @@ def test_arguments_are_fixed_after_construction():
     layer.name_scope_marker = 1  # other attributes are free
 
 
+@pytest.mark.parametrize("kind", ["list", "tuple", "numpy"])
+def test_lengths_as_python_or_numpy_values_cost_what_a_tensor_costs(monkeypatch, kind):
+    """Counts the transform's Python calls (a trace each on TensorFlow): 1.1 retraced on every list."""
+    calls = []
+    augment = functional.augment
+    monkeypatch.setattr(functional, "augment", lambda *args, **kwargs: calls.append(1) or augment(*args, **kwargs))
+    x = np.zeros((3, 30, 20, 1), "float32")
+    values = [[5 + i, 10, 30 - i] for i in range(6)]
+    convert = {"list": list, "tuple": tuple, "numpy": np.array}[kind]
+    counts = []
+    for form in (convert, lambda v: ops.convert_to_tensor(np.array(v, "int32"))):
+        layer = SpecAugment(5, 5, mask_value=MASK, seed=0)
+        calls.clear()
+        for value in values:
+            layer(x, training=True, lengths=form(value))
+        counts.append(len(calls))
+    assert counts[0] == counts[1]
+    if BACKEND == "tensorflow":
+        assert counts[0] == 1  # one graph traced once, whatever the lengths
+
+
+INTEGER_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+
+
+@pytest.mark.parametrize("form", ["numpy", "tensor"])
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+def test_lengths_of_every_integer_dtype_are_clipped_before_narrowing(dtype, form):
+    """Values past the axis mean the whole axis (1.1 on JAX: int64 2**32 + 3 became 3), negative ones 0."""
+    info = np.iinfo(dtype)
+    big = 2**32 + 3 if info.bits == 64 else info.max
+    lengths = np.array([big] * 199 + [info.min], dtype)
+    if form == "tensor":
+        try:
+            lengths = ops.convert_to_tensor(lengths)
+        except Exception:  # noqa: BLE001 - a backend without this dtype: the numpy form covers it
+            pytest.skip(f"{BACKEND} has no {dtype} tensors")
+        if keras.backend.standardize_dtype(lengths.dtype) != dtype:
+            pytest.skip(f"{BACKEND} holds {dtype} as {lengths.dtype}")
+    x = np.zeros((200, 20, 4, 1), "float32")
+    out = ops.convert_to_numpy(SpecAugment(0, 20, 0, 1, mask_value=MASK, seed=1)(x, training=True, lengths=lengths))
+    masked_frames = (out[..., 0, 0] == MASK)
+    assert masked_frames[:199, 10:].any()  # masks reach the whole axis
+    assert not masked_frames[199].any() or info.min >= 0  # negative = 0 valid frames
+
+
+def test_lengths_of_a_float_dtype_are_rejected_by_name():
+    with pytest.raises(TypeError, match="`lengths` must be integers"):
+        SpecAugment(5, 5)(np.zeros((2, 20, 4, 1), "float32"), training=True, lengths=np.array([3.0, 4.0]))
+
+
 IMPORT_WITHOUT_BACKEND = textwrap.dedent(
     """
     import sys
