@@ -168,3 +168,14 @@ def check_lengths(lengths: Any, batch: Any, n_steps: Any, unit: str = "frames") 
     lengths = ops.minimum(ops.maximum(ops.cast(lengths, "int32"), 0), ops.cast(n_steps, "int32"))
     return _backend_ops.check_batch_size(lengths, batch)
 
+
+def check_mask_value_fits(value: Any, dtype: Any, name: str = "mask_value") -> None:
+    """A finite number must be within the input dtype's range: float16 would make -1e6 into -inf."""
+    import ml_dtypes  # numpy's bfloat16; every Keras backend depends on it
+
+    dtype = keras.backend.standardize_dtype(dtype)
+    if isinstance(value, float) and math.isfinite(value) and abs(value) > float(ml_dtypes.finfo(dtype).max):
+        raise ValueError(
+            f"`{name}` must be representable in the input's dtype: {name}={value!r} is beyond the "
+            f"largest {dtype} ({float(ml_dtypes.finfo(dtype).max):g}). Use a smaller value or a wider input dtype."
+        )

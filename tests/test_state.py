@@ -117,6 +117,17 @@ def test_lengths_of_a_float_dtype_are_rejected_by_name():
         SpecAugment(5, 5)(np.zeros((2, 20, 4, 1), "float32"), training=True, lengths=np.array([3.0, 4.0]))
 
 
+@pytest.mark.parametrize("dtype, value", [("float16", -1e6), ("float16", 70000.0), ("bfloat16", 1e39)])
+def test_mask_value_beyond_the_input_dtype_is_an_error_naming_it(dtype, value):
+    """1.1 wrote -inf into float16 for mask_value=-1e6, silently."""
+    layer = SpecAugment(5, 5, mask_value=value, seed=0)
+    with pytest.raises(ValueError, match="mask_value") as info:
+        layer(ops.cast(np.zeros((2, 20, 8, 1)), dtype), training=True)
+    assert repr(value) in str(info.value) and dtype in str(info.value)
+    fits = SpecAugment(5, 5, mask_value=-60000.0, seed=0)(ops.cast(np.zeros((2, 20, 8, 1)), dtype), training=True)
+    assert np.isfinite(ops.convert_to_numpy(ops.cast(fits, "float32"))).all()
+
+
 IMPORT_WITHOUT_BACKEND = textwrap.dedent(
     """
     import sys
