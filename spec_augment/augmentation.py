@@ -245,6 +245,8 @@ class SpecAugment(keras.layers.Layer):
         if not keras.backend.is_float_dtype(inputs.dtype):
             raise TypeError(f"SpecAugment expects a floating-point spectrogram, got dtype {inputs.dtype}.")
         validation.check_mask_value_fits(self.mask_value, inputs.dtype)
+        if 0 in tuple(inputs.shape):
+            return inputs  # nothing to mask or warp
         shape = ops.shape(inputs)
         lengths = validation.check_lengths(lengths, shape[0], shape[time_axis])
         static_axes = inputs.shape[time_axis] is not None and inputs.shape[freq_axis] is not None

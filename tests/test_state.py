@@ -128,6 +128,21 @@ def test_mask_value_beyond_the_input_dtype_is_an_error_naming_it(dtype, value):
     assert np.isfinite(ops.convert_to_numpy(ops.cast(fits, "float32"))).all()
 
 
+@pytest.mark.parametrize(
+    "shape, data_format",
+    [((2, 0, 10, 1), "channels_last"), ((2, 30, 0, 1), "channels_last"), ((2, 30, 10, 0), "channels_last"),
+     ((2, 0, 30, 10), "channels_first"), ((2, 1, 30, 0), "channels_first"), ((2, 30, 0), "channels_last")],
+)
+def test_empty_axes_come_back_unchanged_with_every_option_on(shape, data_format):
+    """1.1 crashed with the warp on an empty frequency or channel axis (JAX, PyTorch)."""
+    layer = SpecAugment(5, 5, 2, 2, mask_value="mean", time_warp_param=3, time_masks_per_frame=0.1,
+                        data_format=data_format, seed=0)
+    x = np.zeros(shape, "float32")
+    out = ops.convert_to_numpy(layer(x, training=True, lengths=np.array([3, 30])))
+    assert out.shape == shape
+    np.testing.assert_array_equal(out, x)
+
+
 IMPORT_WITHOUT_BACKEND = textwrap.dedent(
     """
     import sys
