@@ -25,6 +25,32 @@ def mask_pattern(out):
     return (ops.convert_to_numpy(out) == MASK).tobytes()
 
 
+def test_seeds_draw_independent_streams():
+    """Seeds 0..15, 50 calls each: no mask pattern is shared by two seeds (1.1 on PyTorch: seed 1's call k
+    was seed 0's call k + 1, so DDP ranks seeded base + rank masked alike one step apart)."""
+    x = np.zeros((4, 40, 30, 1), "float32")
+    owners = {}
+    for seed in range(16):
+        layer = SpecAugment(10, 10, 2, 2, mask_value=MASK, seed=seed)
+        for _ in range(50):
+            owners.setdefault(mask_pattern(layer(x, training=True)), set()).add(seed)
+    assert len(owners) > 790
+    assert all(len(seeds) == 1 for seeds in owners.values())
+
+
+def test_unseeded_layers_follow_keras_global_seed():
+    x = np.zeros((4, 40, 30, 1), "float32")
+
+    def run(global_seed):
+        keras.utils.set_random_seed(global_seed)
+        layer = SpecAugment(10, 10, 2, 2, mask_value=MASK, time_warp_param=3)
+        return [mask_pattern(layer(x, training=True)) for _ in range(3)]
+
+    first = run(123)
+    assert run(123) == first and len(set(first)) == 3
+    assert run(124) != first
+
+
 @pytest.mark.skipif(BACKEND != "jax", reason="jax.jit")
 def test_jax_jit_without_the_stateless_api_is_a_clear_error_and_leaks_nothing():
     import jax
@@ -65,6 +91,20 @@ def test_arguments_are_fixed_after_construction():
     assert layer.get_config()["n_time_mask"] == 2
     assert (ops.convert_to_numpy(layer(x, training=True)) == MASK).any()
     layer.name_scope_marker = 1  # other attributes are free
+
+
+def test_deleted_layers_are_collected():
+    """1.1 on TensorFlow kept every layer alive in its cache of eager graphs."""
+    x = np.zeros((2, 30, 20, 1), "float32")
+    refs = []
+    for _ in range(6):
+        layer = SpecAugment(5, 5, mask_value=MASK, time_warp_param=2)
+        layer(x, training=True)
+        layer(x[..., 0], training=True, lengths=np.array([10, 30]))
+        refs.append(weakref.ref(layer))
+    del layer
+    gc.collect()
+    assert [ref() for ref in refs] == [None] * 6
 
 
 @pytest.mark.parametrize("kind", ["list", "tuple", "numpy"])
