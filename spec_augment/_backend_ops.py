@@ -11,6 +11,7 @@ import threading
 from typing import Any, Callable, Dict, Optional
 
 import keras
+import numpy as np
 from keras import ops
 
 BACKEND = keras.backend.backend()
@@ -48,14 +49,6 @@ def new_tf_generator(seed: int) -> Any:
     return tf.random.Generator.from_state([0, 0, seed], alg="philox") if TENSORFLOW else None
 
 
-def _mix(seed: int, count: int) -> int:
-    """A 63-bit hash of (seed, call count) (splitmix64's finalizer), so no two seeds share a stream."""
-    value = (seed * 0x9E3779B97F4A7C15 + count + 1) % 2**64
-    for shift, factor in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
-        value = ((value ^ (value >> shift)) * factor) % 2**64
-    return (value ^ (value >> 31)) >> 1
-
-
 def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> Any:
     """Uniform [0, 1) draws of ``shape``: one atomic read-and-advance of the layer's random state.
 
@@ -81,8 +74,9 @@ def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> An
         return jax.random.uniform(key, shape, dtype=dtype)
     import torch
 
-    seed, count = (int(value) for value in ops.convert_to_numpy(state))
-    generator = torch.Generator(device=like.device).manual_seed(_mix(seed, count))
+    # A hash of (seed, count), not their sum (Keras' choice), so no two seeds share a stream.
+    mixed = np.random.SeedSequence(ops.convert_to_numpy(state).tolist()).generate_state(1, np.uint64)[0]
+    generator = torch.Generator(device=like.device).manual_seed(int(mixed >> 1))
     return torch.rand(tuple(shape), generator=generator, dtype=torch.float64, device=like.device)
 
 
@@ -95,11 +89,10 @@ def _refuse_a_baked_draw(seed_generator: Any, before: Any) -> None:
         return
     seed_generator.state.assign(before)  # no tracer left behind in the layer
     raise RuntimeError(
-        "SpecAugment was called inside jax.jit (or another JAX transformation) without Keras' stateless "
-        "API: its random state cannot advance there, so every call would draw the same masks. Carry "
-        "the state through the jitted function: `outputs, state = layer.stateless_call([], state, x, "
-        "training=True)` with `state = [v.value for v in layer.non_trainable_variables]` (model.fit "
-        "does this), or call the layer outside jax.jit."
+        "SpecAugment was called inside jax.jit without Keras' stateless API: its random state cannot "
+        "advance there, so every call would draw the same masks. Carry the state through the jitted "
+        "function, as model.fit does: `outputs, state = layer.stateless_call([], state, x, training=True)` "
+        "with `state = [v.value for v in layer.non_trainable_variables]`."
     )
 
 
