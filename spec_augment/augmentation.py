@@ -231,12 +231,12 @@ class SpecAugment(keras.layers.Layer):
         time_axis, freq_axis = self._axes(len(inputs.shape))
         return functional.augment(inputs, draws, time_axis=time_axis, freq_axis=freq_axis, mask_value=self.mask_value)
 
-    def __call__(self, inputs: Any, *args: Any, lengths: Any = None, **kwargs: Any) -> Any:
+    def __call__(self, inputs: Any, training: Optional[bool] = None, lengths: Any = None, **kwargs: Any) -> Any:
         # Keras would turn numpy `lengths` into a tensor of the backend's default int first (JAX: int32,
         # wrapping 2**32 + 3 to 3; PyTorch: no uint64): narrow them here, clipped, once.
         if lengths is not None and not ops.is_tensor(lengths) and not isinstance(lengths, keras.KerasTensor):
             lengths = validation.check_lengths(lengths, None, validation.INT32_MAX)
-        return super().__call__(inputs, *args, lengths=lengths, **kwargs)
+        return super().__call__(inputs, training=training, lengths=lengths, **kwargs)
 
     def call(self, inputs: Any, training: Optional[bool] = None, lengths: Any = None) -> Any:
         time_axis, freq_axis = self._axes(len(inputs.shape))

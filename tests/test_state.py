@@ -152,6 +152,13 @@ def test_lengths_of_every_integer_dtype_are_clipped_before_narrowing(dtype, form
     assert not masked_frames[199].any() or info.min >= 0  # negative = 0 valid frames
 
 
+def test_lengths_and_training_may_be_given_by_position():
+    x = np.zeros((2, 20, 4, 1), "float32")
+    layer = SpecAugment(0, 20, 0, 3, mask_value=MASK, seed=0)
+    out = ops.convert_to_numpy(layer(x, True, [5, 20]))
+    assert not (out[0, 5:] == MASK).any() and (out == MASK).any()
+
+
 def test_lengths_of_a_float_dtype_are_rejected_by_name():
     with pytest.raises(TypeError, match="`lengths` must be integers"):
         SpecAugment(5, 5)(np.zeros((2, 20, 4, 1), "float32"), training=True, lengths=np.array([3.0, 4.0]))
