@@ -9,6 +9,16 @@
 import importlib
 import warnings
 
+try:
+    import keras  # noqa: F401  (imports the Keras backend)
+except ModuleNotFoundError as error:
+    if error.name not in ("tensorflow", "jax", "torch"):
+        raise
+    raise ImportError(
+        f"spec-augment needs a Keras backend, and Keras' backend {error.name!r} is not installed: "
+        f'pip install "spec-augment[tensorflow]", or install jax or torch and set KERAS_BACKEND=jax|torch.'
+    ) from None
+
 from . import functional
 from ._validation import TensorFlowBackendRequiredError
 from .augmentation import SpecAugment

@@ -1,30 +1,28 @@
-"""The one place that looks at the Keras backend.
+"""What differs between the Keras backends: the random source, frame gathers, interpolation, run-time
+checks, and how a call compiles. Everything else in the package is ``keras.ops`` code.
 
-Everything else in the package is ``keras.ops``/``keras.random`` code that runs on every backend.
-On TensorFlow, the few operations that pay for a TensorFlow-specific version take it from
-:mod:`spec_augment._tf_ops`; on JAX and PyTorch no TensorFlow op runs.
+TensorFlow is imported here on that backend alone; JAX and PyTorch run no TensorFlow op.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 import keras
+import numpy as np
 from keras import ops
 
 BACKEND = keras.backend.backend()
 TENSORFLOW = BACKEND == "tensorflow"
 
 if TENSORFLOW:
-    from . import _tf_ops
+    import tensorflow as tf
 
 # Up to this many bands of a kind, bands_to_mask ORs them one by one instead of reducing: XLA then
-# fuses the masks into the final select. Measured at (32, 1000, 80, 1): under jax.jit LD goes from
-# about 1.25x to 1.03x the floor; under TensorFlow's XLA, warp + LD goes from about 1.3x to 1.5x
-# (the fusion then recomputes the bands inside the warp's loop), so TensorFlow keeps the reduction.
-# Eager PyTorch: no difference.
+# fuses the masks into the final select under jax.jit. Under TensorFlow's XLA the fusion would
+# recompute the bands inside the warp's loop, so TensorFlow keeps the reduction (docs/speed.md).
 UNROLLED_BANDS = 8 if BACKEND == "jax" else 0
 
 # Keras' SeedGenerator reads its state and writes it back in two steps; threads sharing a layer
@@ -41,32 +39,68 @@ def draw_dtype() -> str:
     return "float64"
 
 
-def make_tf_generator(seed: Optional[int]) -> Any:
-    return _tf_ops.make_generator(seed) if TENSORFLOW else None
+# ---------------------------------------------------------------------------------------- random source
+def new_tf_generator(seed: int) -> Any:
+    """On TensorFlow, a Philox generator keyed by ``seed`` (None elsewhere).
+
+    Its read-and-advance is one atomic op, so parallel ``tf.data`` calls and threads never share a
+    draw; the seed is the cipher's key and the call count its counter, so seeds never share a stream.
+    """
+    return tf.random.Generator.from_state([0, 0, seed], alg="philox") if TENSORFLOW else None
 
 
-def random_state(tf_generator: Any) -> Optional[Any]:
-    """The Philox generator's state as a numpy array, or None where the Keras variables hold it all."""
-    return None if tf_generator is None else tf_generator.state.numpy()
+def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> Any:
+    """Uniform [0, 1) draws of ``shape``: one atomic read-and-advance of the layer's random state.
 
-
-def set_random_state(tf_generator: Any, state: Any) -> None:
+    ``like`` is the input (its device on PyTorch; its trace on JAX).
+    """
+    dtype = draw_dtype()
     if tf_generator is not None:
-        tf_generator.reset(state)
-
-
-def uniform(shape, seed_generator: keras.random.SeedGenerator, tf_generator: Any = None) -> Any:
-    """Uniform [0, 1) draws of ``shape``, one atomic read-and-advance of the layer's random state."""
-    if tf_generator is not None:
-        return _tf_ops.uniform(tf_generator, shape, draw_dtype())
+        seed = tf_generator.make_seeds(1)[:, 0]
+        replica_context = tf.distribute.get_replica_context()
+        if tf.distribute.has_strategy() and replica_context is not None:
+            # Every replica may read the same generator state: fold the replica id in, so the examples
+            # of each replica get their own masks.
+            seed = tf.random.experimental.stateless_fold_in(seed, replica_context.replica_id_in_sync_group)
+        return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype)
     with _DRAW_LOCK:
-        return keras.random.uniform(shape, dtype=draw_dtype(), seed=seed_generator)
+        before = seed_generator.state.value
+        state = seed_generator.next()  # [seed, calls so far]
+    if BACKEND == "jax":
+        import jax
+
+        _refuse_a_baked_draw(seed_generator, before)
+        key = jax.random.fold_in(jax.random.PRNGKey(state[0]), state[1])
+        return jax.random.uniform(key, shape, dtype=dtype)
+    import torch
+
+    # A hash of (seed, count), not their sum (Keras' choice), so no two seeds share a stream.
+    mixed = np.random.SeedSequence(ops.convert_to_numpy(state).tolist()).generate_state(1, np.uint64)[0]
+    generator = torch.Generator(device=like.device).manual_seed(int(mixed >> 1))
+    return torch.rand(tuple(shape), generator=generator, dtype=torch.float64, device=like.device)
 
 
+def _refuse_a_baked_draw(seed_generator: Any, before: Any) -> None:
+    """Under ``jax.jit`` without Keras' stateless API the draw would be a constant of the trace."""
+    import jax
+    from keras.src.backend.common.stateless_scope import in_stateless_scope
+
+    if in_stateless_scope() or not isinstance(seed_generator.state.value, jax.core.Tracer):
+        return
+    seed_generator.state.assign(before)  # no tracer left behind in the layer
+    raise RuntimeError(
+        "SpecAugment was called inside jax.jit without Keras' stateless API: its random state cannot "
+        "advance there, so every call would draw the same masks. Carry the state through the jitted "
+        "function, as model.fit does: `outputs, state = layer.stateless_call([], state, x, training=True)` "
+        "with `state = [v.value for v in layer.non_trainable_variables]`."
+    )
+
+
+# ---------------------------------------------------------------------------------------- transform
 def gather_frames(inputs: Any, indices: Any, time_axis: int) -> Any:
     """``out[b, ..., t, ...] = inputs[b, ..., indices[b, t], ...]`` along ``time_axis``."""
     if TENSORFLOW:
-        return _tf_ops.gather_frames(inputs, indices, time_axis)
+        return tf.gather(inputs, indices, axis=time_axis, batch_dims=1)
     # One take of whole rows from the input flattened to (rows, cells per frame): no full-size index
     # (take_along_axis broadcasts the index to the input's size), a contiguous copy per frame
     # (torch: an embedding lookup; JAX: a gather XLA fuses with the interpolation).
@@ -90,21 +124,23 @@ def interpolate_frames(below: Any, above: Any, fraction: Any, compute_dtype: str
     reuses them as buffers.
     """
     if TENSORFLOW:
-        return _tf_ops.interpolate_frames(below, above, fraction, compute_dtype)
-    if BACKEND == "torch" and not _torch_records_gradient(above):
-        return _interpolate_frames_torch(below, above, fraction, compute_dtype)
+        # `multiply_no_nan` is 0 where `fraction` is 0 whatever `above` holds, so the exact copy needs
+        # no select pass; `- x * (-f)` is `+ x * f` exactly, and `b - 0` keeps -0.0 where `b + 0` would not.
+        mixed = tf.cast(below, compute_dtype) * (1.0 - fraction) - tf.math.multiply_no_nan(
+            tf.cast(above, compute_dtype), -fraction
+        )
+        return tf.cast(mixed, below.dtype)
+    if BACKEND == "torch":
+        import torch
+
+        if not (torch.is_grad_enabled() and above.requires_grad):
+            return _interpolate_frames_torch(below, above, fraction)
     mixed = (1.0 - fraction) * ops.cast(below, compute_dtype) + fraction * ops.cast(above, compute_dtype)
     return ops.where(fraction == 0.0, below, ops.cast(mixed, below.dtype))
 
 
-def _torch_records_gradient(tensor: Any) -> bool:
-    import torch
-
-    return torch.is_grad_enabled() and tensor.requires_grad
-
-
-def _interpolate_frames_torch(below: Any, above: Any, fraction: Any, compute_dtype: str) -> Any:
-    # CPU torch.where costs about three multiplies; clearing the bits of `above * -fraction` where
+def _interpolate_frames_torch(below: Any, above: Any, fraction: Any) -> Any:
+    # A CPU torch.where is costly next to a multiply; clearing the bits of `above * -fraction` where
     # fraction is 0 is one vectorized pass and gives +0.0, so `below * 1 - 0` is `below`, -0.0 included.
     # Bits carry no gradient: only for inputs autograd does not follow (the usual case: features
     # computed without trainable layers before the augmentation).
@@ -120,24 +156,65 @@ def _interpolate_frames_torch(below: Any, above: Any, fraction: Any, compute_dty
 
 
 def constant_of(function: Callable, inputs: Any) -> Any:
-    """``function(inputs)`` with no gradient flowing back into ``inputs``."""
-    if TENSORFLOW:
-        return _tf_ops.constant_of(function, inputs)
-    return function(ops.stop_gradient(inputs))
+    """``function(inputs)`` with no gradient flowing back into ``inputs``.
+
+    On TensorFlow ``stop_gradient`` is not enough for a ``tf.cond`` inside: TensorFlow still rewrites
+    the cond for its gradient, and XLA cannot compile that rewrite (``OptionalNone``).
+    """
+    if not TENSORFLOW:
+        return function(ops.stop_gradient(inputs))
+
+    @tf.custom_gradient
+    def constant(x):
+        return function(x), lambda upstream: tf.zeros_like(x)
+
+    return constant(inputs)
 
 
 def check_batch_size(lengths: Any, batch: Any) -> Any:
-    """Fail at run time on a ``lengths`` of the wrong size where the batch was unknown when traced."""
-    return _tf_ops.check_batch_size(lengths, batch) if TENSORFLOW else lengths
+    """Fail at run time, naming ``lengths``, where the batch size was unknown when the graph was traced."""
+    if batch is None or isinstance(batch, int) or not TENSORFLOW:
+        return lengths
+    message = "`lengths` must have one entry per example of the batch"
+    with tf.control_dependencies([tf.debugging.assert_equal(tf.shape(lengths)[0], tf.cast(batch, tf.int32), message=message)]):
+        return tf.identity(lengths)
 
 
-def compile_fused(function: Callable) -> Callable:
-    """``function`` as one XLA kernel on TensorFlow; as it is elsewhere (JAX compiles the whole step)."""
-    return _tf_ops.compile_fused(function) if TENSORFLOW else function
+# ---------------------------------------------------------------------------------------- compilation
+class CompiledGraphs:
+    """A layer's eager graphs (TensorFlow): not tracked by Keras or TensorFlow, not copied with the layer."""
+
+    def __init__(self) -> None:
+        self.graphs: Dict[Any, Any] = {}
+
+    def __deepcopy__(self, memo: Any) -> "CompiledGraphs":
+        return CompiledGraphs()
 
 
-def run_augmentation(layer: Any, inputs: Any, lengths: Any) -> Any:
-    """``layer._augment`` in the compiled form that pays for this call (see ``_tf_ops``)."""
-    if TENSORFLOW:
-        return _tf_ops.run_augmentation(layer, inputs, lengths)
-    return layer._augment(inputs, lengths, fused=False)
+def draw_and_transform_compiled(
+    draw: Callable, transform: Callable, inputs: Any, lengths: Optional[Any], static_axes: bool, cache: CompiledGraphs
+) -> Any:
+    """``transform(inputs, draw(inputs, lengths))`` in the compiled form that pays for this call.
+
+    The package's one compile choice. On TensorFlow: an eager call runs draw and transform as one graph
+    traced once, every axis dynamic, per (rank, dtype, lengths given): at most 16 graphs per layer,
+    none per shape. Inside a graph (``fit``, ``tf.function``, ``tf.data``) whose spectrogram axes are
+    static, the transform is one XLA kernel (reads and writes the tensor about once); with a dynamic
+    axis it runs as plain graph ops (no compile per length). On JAX and PyTorch it runs as written:
+    JAX compiles the whole train step, PyTorch runs eagerly.
+    """
+    if not TENSORFLOW:
+        return transform(inputs, draw(inputs, lengths))
+    if tf.executing_eagerly():
+        args = (inputs,) if lengths is None else (inputs, lengths)
+        key = (len(inputs.shape), inputs.dtype, len(args))
+        graph = cache.graphs.get(key)
+        if graph is None:
+            signature = [tf.TensorSpec([None] * len(inputs.shape), inputs.dtype), tf.TensorSpec([None], tf.int32)]
+            graph = tf.function(lambda x, n=None: transform(x, draw(x, n)), input_signature=signature[: len(args)], autograph=False)
+            cache.graphs[key] = graph
+        return graph(*args)
+    draws = draw(inputs, lengths)
+    if static_axes:
+        transform = tf.function(transform, jit_compile=True, autograph=False)
+    return transform(inputs, draws)

@@ -11,6 +11,10 @@ import numbers
 from typing import Any, Literal, Optional, overload
 
 import keras
+import numpy as np
+from keras import ops
+
+from . import _backend_ops
 
 CH_FIRST = "channels_first"
 CH_LAST = "channels_last"
@@ -19,6 +23,8 @@ DATA_FORMATS = (CH_LAST, CH_FIRST, CH_DEFAULT)
 
 # Counts and widths are computed in int32 on every backend (JAX has no int64 without x64).
 INT32_MAX = 2**31 - 1
+# Integer dtypes whose values may not fit int32: clipped in their own dtype before the cast.
+_WIDER_THAN_INT32 = ("int64", "uint32", "uint64")
 # The seed range every backend's SeedGenerator state holds (torch int32, JAX uint32).
 SEED_MAX = 2**31 - 1
 
@@ -130,3 +136,48 @@ def check_seed(value: Any, name: str = "seed") -> Optional[int]:
     if not 0 <= value <= SEED_MAX:
         raise ValueError(f"`{name}` must be None or an integer in [0, {SEED_MAX}], got {name}={value!r}.")
     return value
+
+
+def check_lengths(lengths: Any, batch: Any, n_steps: Any, unit: str = "frames") -> Any:
+    """``lengths`` (valid ``unit`` of each example) as int32 ``(batch,)`` clipped to ``[0, n_steps]``
+    (``n_steps`` ``None``: to ``[0, 2**31 - 1]``).
+
+    ``None`` stays ``None``. Any integer dtype, Python and numpy sequences included; values are
+    clipped before they are narrowed to int32 (2**32 + 3 means "all of the axis", not 3). Errors name
+    ``lengths``: a float dtype, a shape other than ``(batch,)``, a size other than ``batch`` (an int;
+    a tensor for a TensorFlow graph whose batch size is only known when it runs: checked then; ``None``:
+    not checked). A symbolic ``keras.KerasTensor`` is checked and returned as it is.
+    """
+    if lengths is None:
+        return None
+    if not isinstance(lengths, keras.KerasTensor) and not ops.is_tensor(lengths):
+        lengths = np.asarray(lengths)
+    shape, dtype = tuple(lengths.shape), keras.backend.standardize_dtype(lengths.dtype)
+    if not dtype.startswith(("int", "uint")):
+        raise TypeError(f"`lengths` must be integers (valid {unit} per example), got lengths of dtype {dtype}.")
+    if len(shape) != 1:
+        raise ValueError(
+            f"`lengths` must have shape (batch,), one number of valid {unit} per example; got lengths of shape {shape}."
+        )
+    if isinstance(batch, int) and shape[0] is not None and shape[0] != batch:
+        # A (1,) lengths is not broadcast: one count per example, always.
+        raise ValueError(f"`lengths` must have one entry per example: the batch has {batch}, lengths has shape {shape}.")
+    if isinstance(lengths, keras.KerasTensor):
+        return lengths
+    if dtype in _WIDER_THAN_INT32:
+        lengths = (np.clip if isinstance(lengths, np.ndarray) else ops.clip)(lengths, 0, INT32_MAX)
+    lengths = ops.maximum(ops.cast(lengths, "int32"), 0)
+    lengths = lengths if n_steps is None else ops.minimum(lengths, ops.cast(n_steps, "int32"))
+    return _backend_ops.check_batch_size(lengths, batch)
+
+
+def check_mask_value_fits(value: Any, dtype: Any, name: str = "mask_value") -> None:
+    """A finite number must be within the input dtype's range: float16 would make -1e6 into -inf."""
+    import ml_dtypes  # numpy's bfloat16; every Keras backend depends on it
+
+    dtype = keras.backend.standardize_dtype(dtype)
+    if isinstance(value, float) and math.isfinite(value) and abs(value) > float(ml_dtypes.finfo(dtype).max):
+        raise ValueError(
+            f"`{name}` must be representable in the input's dtype: {name}={value!r} is beyond the "
+            f"largest {dtype} ({float(ml_dtypes.finfo(dtype).max):g}). Use a smaller value or a wider input dtype."
+        )

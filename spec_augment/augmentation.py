@@ -1,15 +1,19 @@
-"""The SpecAugment Keras layer."""
+"""The SpecAugment Keras layer: checks its arguments, draws (:mod:`spec_augment.drawing`), transforms
+(:func:`spec_augment.functional.augment`), in the compiled form :mod:`spec_augment._backend_ops` chooses."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Union
+import random
+import warnings
+from typing import Any, Optional, Union
 
 import keras
 import numpy as np
 from keras import ops
 
-from . import _backend_ops, functional
+from . import _backend_ops, drawing, functional
 from . import _validation as validation
+from .drawing import Draws
 from .policies import policy_arguments
 
 # More masks of one kind than this cover every bin many times over, and the work grows with the count.
@@ -18,6 +22,12 @@ MAX_MASKS = 4096
 _SEED_STATE_KEY = "seed_generator_state"
 _PHILOX_STATE_KEY = "philox_state"
 _RANDOM_STATE_KEYS = (_SEED_STATE_KEY, _PHILOX_STATE_KEY)
+# The constructor's arguments, all in the config; fixed once the layer is made (a compiled step would
+# keep the old values).
+_ARGUMENTS = (
+    "freq_mask_param", "time_mask_param", "n_freq_mask", "n_time_mask", "mask_value", "time_warp_param",
+    "time_mask_ratio", "time_masks_per_frame", "data_format", "seed",
+)
 
 
 @keras.saving.register_keras_serializable(package="spec_augment")
@@ -48,13 +58,14 @@ class SpecAugment(keras.layers.Layer):
             Rank-3 input (batch, time, freq) is accepted in any case.
         seed (int or None): an integer in [0, 2**31 - 1] seeds the layer's random state. Two layers
             with the same seed give the same sequence of outputs on one backend; successive calls give
-            new masks. Draws are atomic: threads and parallel ``tf.data`` calls never share one.
-        fused (bool): on TensorFlow, run the warp-and-mask transform as one XLA kernel inside graphs
-            whose spectrogram shape is static (read and write the tensor about once). Graphs with a
-            dynamic time axis and eager calls always run plain ops (no compile per new length).
-            ``False`` never uses XLA. No effect on JAX and PyTorch. The random draws are the same
-            either way; outputs agree to float rounding.
-        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
+            new masks; different seeds give independent streams. ``None``: a seed from Python's
+            ``random``, so ``keras.utils.set_random_seed`` makes the layer reproducible. Draws are
+            atomic: threads and parallel ``tf.data`` calls never share one.
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...). ``fused`` (1.1) is
+            accepted and ignored, with a ``DeprecationWarning``: the layer chooses XLA where it pays.
+
+    The arguments are fixed when the layer is made: assigning one raises an ``AttributeError`` (make a
+    new layer, e.g. ``SpecAugment.from_config({**layer.get_config(), "n_time_mask": 0})``).
 
     Semantics, per example of ``tau`` valid frames (``tau`` = the time axis, or ``lengths[b]``):
 
@@ -71,13 +82,15 @@ class SpecAugment(keras.layers.Layer):
       bit-exactly, inf and NaN included; a frame interpolated between two is NaN only if one of them
       is NaN (or they are infinities of opposite sign), and infinite next to an infinite one.
     * All channels of an example share its warp and masks. Output dtype = input dtype (float16 and
-      bfloat16 included: the layer does not autocast).
+      bfloat16 included: the layer does not autocast); a ``mask_value`` beyond the dtype's range is a
+      ``ValueError`` at call time. An input with an empty axis comes back unchanged.
 
     Input shape:
         ``(batch, time, freq, channels)`` (``channels_last``), ``(batch, channels, time, freq)``
         (``channels_first``) or ``(batch, time, freq)``; any float dtype. Call with
         ``training=True`` to augment and, optionally, ``lengths``: the valid frames of each example,
-        integer ``(batch,)`` (negative values count as 0, values past the time axis as all of it).
+        integer ``(batch,)`` of any integer dtype (negative values count as 0, values past the time
+        axis as all of it).
 
     Output shape:
         Same as the input, same dtype.
@@ -110,9 +123,11 @@ class SpecAugment(keras.layers.Layer):
         time_masks_per_frame: float = 0.0,
         data_format: str = "channels_last",
         seed: Optional[int] = None,
-        fused: bool = True,
         **kwargs: Any,
     ) -> None:
+        if "fused" in kwargs:
+            kwargs.pop("fused")
+            warnings.warn("SpecAugment's `fused` is ignored since 1.2: the layer uses XLA where it pays.", DeprecationWarning, stacklevel=2)
         # Masking works in any float dtype; autocasting would turn float16/bfloat16 into float32.
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
@@ -127,15 +142,22 @@ class SpecAugment(keras.layers.Layer):
         # Stored resolved: a model saved under channels_last keeps its layout wherever it is loaded.
         self.data_format = validation.resolve_data_format(data_format)
         self.seed = validation.check_seed(seed)
-        self.fused = validation.check_bool(fused, "fused")
-        # floor(p * tau) and floor(p_M * tau) in exact integer arithmetic (0.29 * 100 = 28.999...).
-        self._time_mask_ratio = functional.as_ratio(self.time_mask_ratio)
-        self._time_masks_per_frame = functional.as_ratio(self.time_masks_per_frame)
+        # Unseeded: Python's random, as Keras' own random layers, so keras.utils.set_random_seed holds.
+        stream = self.seed if self.seed is not None else random.randint(1, validation.SEED_MAX)
         # The Keras generator holds the state on every backend (same weights in a .keras file);
         # TensorFlow draws from a Philox generator whose read-and-advance is atomic.
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self._tf_generator = _backend_ops.make_tf_generator(self.seed)
+        self.seed_generator = keras.random.SeedGenerator(stream)
+        self._tf_generator = _backend_ops.new_tf_generator(stream)
+        self._compiled = _backend_ops.CompiledGraphs()
         self.supports_jit = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _ARGUMENTS and name in self.__dict__:
+            raise AttributeError(
+                f"SpecAugment's `{name}` is fixed when the layer is made (a compiled training step would keep "
+                f"the old value); make a new layer: SpecAugment.from_config({{**layer.get_config(), {name!r}: ...}})."
+            )
+        super().__setattr__(name, value)
 
     @classmethod
     def from_policy(cls, name: str, **overrides: Any) -> "SpecAugment":
@@ -150,8 +172,7 @@ class SpecAugment(keras.layers.Layer):
         """
         return cls(**{**policy_arguments(name), **overrides})
 
-    # ------------------------------------------------------------------ shapes
-    def _axes(self, rank):
+    def _axes(self, rank: int) -> tuple:
         return functional.spectrogram_axes(rank, self.data_format)
 
     def build(self, input_shape):
@@ -167,9 +188,8 @@ class SpecAugment(keras.layers.Layer):
         # steps: the random state goes beside the variables, and a resumed model draws on where it stopped.
         super().save_own_variables(store)
         store[_SEED_STATE_KEY] = ops.convert_to_numpy(self.seed_generator.state.value)
-        philox_state = _backend_ops.random_state(self._tf_generator)
-        if philox_state is not None:
-            store[_PHILOX_STATE_KEY] = philox_state
+        if self._tf_generator is not None:
+            store[_PHILOX_STATE_KEY] = ops.convert_to_numpy(self._tf_generator.state)
 
     def load_own_variables(self, store):
         keys = list(store.keys())
@@ -179,136 +199,60 @@ class SpecAugment(keras.layers.Layer):
         if _SEED_STATE_KEY in keys:
             state = self.seed_generator.state
             state.assign(ops.cast(np.asarray(store[_SEED_STATE_KEY]), state.dtype))
-        if _PHILOX_STATE_KEY in keys:
-            _backend_ops.set_random_state(self._tf_generator, np.asarray(store[_PHILOX_STATE_KEY]))
+        if _PHILOX_STATE_KEY in keys and self._tf_generator is not None:
+            self._tf_generator.reset(np.asarray(store[_PHILOX_STATE_KEY]))
 
-    def get_random_transformation(self, inputs: Any, lengths: Any = None) -> Dict[str, Any]:
+    def get_random_transformation(self, inputs: Any, lengths: Any = None) -> Draws:
         """Draw every random parameter of one call, per example, from the layer's random state.
 
-        Returns a dict of small tensors: ``lengths`` (batch,), ``freq_starts``/``freq_widths``
-        (batch, mF), ``time_starts``/``time_widths`` (batch, mT), ``warp_anchors``/``warp_shifts``
-        (batch,), and the Python bool ``padded`` (whether ``lengths`` was given).
+        ``lengths`` as for a call. Returns a :class:`~spec_augment.drawing.Draws`: ``lengths`` (int32,
+        clipped; ``None`` if not given), the frequency and time bands, the warp (``None`` without warp).
         """
         time_axis, freq_axis = self._axes(len(inputs.shape))
         shape = ops.shape(inputs)
-        batch, n_time, n_freq = shape[0], shape[time_axis], shape[freq_axis]
-        lengths_given = lengths is not None
-        lengths = self._check_lengths(lengths, batch, n_time)
-
-        n_freq_mask, n_time_mask = self.n_freq_mask, self.n_time_mask
-        n_draws = 2 * n_freq_mask + 2 * n_time_mask + (2 if self.time_warp_param else 0)
-        # One random op per call.
-        draws = _backend_ops.uniform((batch, n_draws), self.seed_generator, self._tf_generator)
-        f0, t0, w0 = 0, 2 * n_freq_mask, 2 * n_freq_mask + 2 * n_time_mask
-        # `padded` records whether the caller gave lengths, so unpadded batches skip the masked mean.
-        params = {"lengths": lengths, "padded": lengths_given}
-
-        max_f = ops.minimum(n_freq, self.freq_mask_param)
-        params["freq_starts"], params["freq_widths"] = functional.sample_bands(
-            draws[:, f0 : f0 + n_freq_mask], draws[:, f0 + n_freq_mask : t0], max_f, n_freq
+        return drawing.draw(
+            lambda size: _backend_ops.uniform(size, self.seed_generator, self._tf_generator, inputs),
+            shape[0],
+            shape[time_axis],
+            shape[freq_axis],
+            validation.check_lengths(lengths, shape[0], shape[time_axis]),
+            freq_mask_param=self.freq_mask_param,
+            time_mask_param=self.time_mask_param,
+            n_freq_mask=self.n_freq_mask,
+            n_time_mask=self.n_time_mask,
+            time_warp_param=self.time_warp_param,
+            time_mask_ratio=drawing.as_ratio(self.time_mask_ratio),
+            time_masks_per_frame=drawing.as_ratio(self.time_masks_per_frame),
         )
-
-        max_t = functional.floor_ratio(lengths, self._time_mask_ratio)
-        if self.time_mask_param is not None:
-            max_t = ops.minimum(max_t, self.time_mask_param)
-        max_t = ops.minimum(max_t, lengths)[:, None]
-        time_starts, time_widths = functional.sample_bands(
-            draws[:, t0 : t0 + n_time_mask], draws[:, t0 + n_time_mask : w0], max_t, lengths[:, None]
-        )
-        if self.time_masks_per_frame > 0:
-            # Adaptive multiplicity: masks past min(mT, floor(p_M * tau)) get width 0.
-            n_masks = functional.floor_ratio(lengths, self._time_masks_per_frame)[:, None]
-            time_widths = ops.where(ops.arange(n_time_mask, dtype="int32")[None, :] < n_masks, time_widths, 0)
-        params["time_starts"], params["time_widths"] = time_starts, time_widths
-
-        if self.time_warp_param == 0:
-            return params
-        # W beyond the axis warps nothing either way; capping it first keeps 2 * W inside int32.
-        warp = ops.minimum(ops.cast(n_time, "int32"), self.time_warp_param)
-        can_warp = lengths > 2 * warp
-        draw_dtype = draws.dtype
-        anchor_room = ops.cast(ops.maximum(lengths - 2 * warp, 1), draw_dtype)
-        anchors = warp + ops.cast(ops.floor(draws[:, w0] * anchor_room), "int32")
-        shifts = ops.cast(ops.floor(draws[:, w0 + 1] * ops.cast(2 * warp + 1, draw_dtype)), "int32") - warp
-        params["warp_anchors"] = ops.where(can_warp, ops.minimum(anchors, lengths - warp - 1), 0)
-        params["warp_shifts"] = ops.where(can_warp, ops.clip(shifts, -warp, warp), 0)
-        return params
-
-    def _check_lengths(self, lengths: Any, batch: Any, n_time: Any) -> Any:
-        if lengths is None:
-            return ops.full((batch,), n_time, dtype="int32")
-        if isinstance(lengths, (list, tuple, int, float, np.ndarray, np.generic)):
-            array = np.asarray(lengths)
-            self._check_lengths_shape_and_dtype(array.shape, array.dtype, batch)
-            # Clip while still wide: an int64 2**32 + 3 must not wrap to 3 in int32.
-            lengths = np.clip(array, 0, validation.INT32_MAX).astype("int32")
-        else:
-            self._check_lengths_shape_and_dtype(tuple(lengths.shape), lengths.dtype, batch)
-            lengths = ops.clip(lengths, 0, validation.INT32_MAX)
-        lengths = ops.minimum(ops.cast(lengths, "int32"), ops.cast(n_time, "int32"))
-        return _backend_ops.check_batch_size(lengths, batch)
-
-    @staticmethod
-    def _check_lengths_shape_and_dtype(shape: tuple, dtype: Any, batch: Any) -> None:
-        if len(shape) != 1:
-            raise ValueError(
-                f"`lengths` must have shape (batch,), one number of valid frames per example; "
-                f"got lengths of shape {tuple(shape)}."
-            )
-        if isinstance(batch, int) and shape[0] is not None and shape[0] != batch:
-            raise ValueError(
-                f"`lengths` must have one entry per example: the batch has {batch}, "
-                f"`lengths` has shape {tuple(shape)}."
-            )
-        if "int" not in str(dtype):
-            raise TypeError(f"`lengths` must be an integer tensor, got lengths of dtype {dtype}.")
 
     # ------------------------------------------------------------------ application
-    def transform(self, inputs: Any, params: Dict[str, Any], fused: Optional[bool] = None) -> Any:
-        """Apply drawn parameters (from :meth:`get_random_transformation`) to ``inputs``; pure.
-
-        ``fused`` (default: the layer's ``fused``) runs it as one XLA kernel on TensorFlow.
-        """
+    def transform(self, inputs: Any, draws: Draws) -> Any:
+        """Apply drawn parameters (from :meth:`get_random_transformation`) to ``inputs``; pure."""
         time_axis, freq_axis = self._axes(len(inputs.shape))
-        fused = self.fused if fused is None else fused
-        augment = functional.augment_fused if fused else functional.augment
-        return augment(
-            inputs,
-            params,
-            time_axis=time_axis,
-            freq_axis=freq_axis,
-            mask_value=self.mask_value,
-            warp=self.time_warp_param > 0,
-            mask=self.n_freq_mask > 0 or self.n_time_mask > 0,
-        )
+        return functional.augment(inputs, draws, time_axis=time_axis, freq_axis=freq_axis, mask_value=self.mask_value)
 
-    def _augment(self, inputs: Any, lengths: Any, fused: bool) -> Any:
-        return self.transform(inputs, self.get_random_transformation(inputs, lengths), fused=fused)
+    def __call__(self, inputs: Any, training: Optional[bool] = None, lengths: Any = None, **kwargs: Any) -> Any:
+        # Keras would turn numpy `lengths` into a tensor of the backend's default int first (JAX: int32,
+        # wrapping 2**32 + 3 to 3; PyTorch: no uint64): narrow them here, clipped, once.
+        if lengths is not None and not ops.is_tensor(lengths) and not isinstance(lengths, keras.KerasTensor):
+            lengths = validation.check_lengths(lengths, None, None)
+        return super().__call__(inputs, training=training, lengths=lengths, **kwargs)
 
     def call(self, inputs: Any, training: Optional[bool] = None, lengths: Any = None) -> Any:
-        rank = len(inputs.shape)
-        self._axes(rank)
+        time_axis, freq_axis = self._axes(len(inputs.shape))
         if not training:
             return inputs
         if not keras.backend.is_float_dtype(inputs.dtype):
             raise TypeError(f"SpecAugment expects a floating-point spectrogram, got dtype {inputs.dtype}.")
-        return _backend_ops.run_augmentation(self, inputs, lengths)
+        validation.check_mask_value_fits(self.mask_value, inputs.dtype)
+        if 0 in tuple(inputs.shape):
+            return inputs  # nothing to mask or warp
+        shape = ops.shape(inputs)
+        lengths = validation.check_lengths(lengths, shape[0], shape[time_axis])
+        static_axes = inputs.shape[time_axis] is not None and inputs.shape[freq_axis] is not None
+        return _backend_ops.draw_and_transform_compiled(
+            self.get_random_transformation, self.transform, inputs, lengths, static_axes, self._compiled
+        )
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "freq_mask_param": self.freq_mask_param,
-                "time_mask_param": self.time_mask_param,
-                "n_freq_mask": self.n_freq_mask,
-                "n_time_mask": self.n_time_mask,
-                "mask_value": self.mask_value,
-                "time_warp_param": self.time_warp_param,
-                "time_mask_ratio": self.time_mask_ratio,
-                "time_masks_per_frame": self.time_masks_per_frame,
-                "data_format": self.data_format,
-                "seed": self.seed,
-                "fused": self.fused,
-            }
-        )
-        return config
+        return {**super().get_config(), **{name: getattr(self, name) for name in _ARGUMENTS}}

@@ -1,8 +1,9 @@
 """Pure tensor functions behind :class:`spec_augment.SpecAugment`.
 
-Nothing here holds state or draws random numbers: the layer draws every random parameter in one
-place (:meth:`SpecAugment.get_random_transformation`) and hands small per-example vectors to these
-functions, which are deterministic and can be used and tested on their own.
+Nothing here holds state or draws random numbers: the layer draws every random parameter
+(:mod:`spec_augment.drawing`, a :class:`~spec_augment.drawing.Draws`) and hands the small
+per-example vectors to :func:`augment`. These functions are deterministic and can be used and
+tested on their own.
 
 Layouts. ``time_axis`` and ``freq_axis`` locate the axes of a spectrogram batch:
 
@@ -15,17 +16,13 @@ Every per-example mask or warp is shared by all channels of that example.
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Optional, Tuple
 
 from keras import backend as keras_backend
 from keras import ops
 
 from . import _backend_ops
-
-# Denominator bound of the rational form of p and p_M: every decimal with up to four digits is exact,
-# and r * numerator < denominator**2 < 2**31 keeps floor(p * tau) exact in int32.
-MAX_DENOMINATOR = 46340
+from .drawing import Draws, as_ratio, floor_ratio, sample_bands
 
 
 def spectrogram_axes(rank: int, data_format: str) -> Tuple[int, int]:
@@ -43,37 +40,6 @@ def spectrogram_axes(rank: int, data_format: str) -> Tuple[int, int]:
         "(batch, time, freq, channels) for channels_last / (batch, channels, time, freq) for "
         f"channels_first; got an input of rank {rank}."
     )
-
-
-def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any) -> Tuple[Any, Any]:
-    """Turn uniform [0, 1) draws into mask bands ``(starts, widths)``.
-
-    The width is uniform on ``0..max_width`` (inclusive) and the start uniform on
-    ``0..extent - width``, so every bin, the first and the last included, can be masked.
-
-    Args:
-        uniform_width, uniform_start: float tensors ``(batch, n_masks)`` in [0, 1).
-        max_width: int tensor broadcastable to ``(batch, n_masks)``; already capped at ``extent``.
-        extent: int tensor broadcastable to ``(batch, n_masks)``, the number of bins a band may cover.
-
-    Returns:
-        ``(starts, widths)``, two int32 tensors ``(batch, n_masks)``.
-
-    Example:
-        >>> import numpy as np
-        >>> starts, widths = sample_bands(np.array([[0.0, 0.99]]), np.array([[0.5, 0.99]]), 4, 10)
-        >>> np.asarray(widths).tolist(), np.asarray(starts).tolist()  # widths 0..4, starts 0..10-width
-        ([[0, 4]], [[5, 6]])
-    """
-    uniform_width, uniform_start = ops.convert_to_tensor(uniform_width), ops.convert_to_tensor(uniform_start)
-    max_width = ops.cast(max_width, "int32")
-    extent = ops.cast(extent, "int32")
-    widths = ops.cast(ops.floor(uniform_width * ops.cast(max_width + 1, uniform_width.dtype)), "int32")
-    widths = ops.minimum(widths, max_width)  # guards u * (n + 1) rounding up to n + 1
-    room = extent - widths + 1
-    starts = ops.cast(ops.floor(uniform_start * ops.cast(room, uniform_start.dtype)), "int32")
-    starts = ops.clip(starts, 0, ops.maximum(room - 1, 0))
-    return starts, widths
 
 
 def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
@@ -99,49 +65,23 @@ def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     return ops.any((positions >= starts[:, :, None]) & (positions < ends[:, :, None]), axis=1)
 
 
-def mask_codes(time_mask: Any, freq_mask: Any, valid: Optional[Any] = None) -> Tuple[Any, Any]:
-    """Small per-axis codes whose broadcast comparison ``time_code < freq_code`` is the full mask.
+def _apply_masks(
+    inputs: Any, time_mask: Any, freq_mask: Any, valid: Optional[Any], mask_value: Any, time_axis: int, freq_axis: int
+) -> Any:
+    """Set the cells of masked frames or bins (within the ``valid`` frames) to ``mask_value``.
 
-    The cell ``(t, f)`` is masked when frame ``t`` is valid and is covered by a time mask or bin ``f``
-    by a frequency mask. Encoding that as one comparison of two small vectors lets the full-size
-    condition be built by a single broadcast op (or fused away entirely under XLA) rather than
-    by an OR and an AND over the whole tensor.
-
-    Returns:
-        ``(time_code, freq_code)``: int8 tensors ``(batch, time)`` and ``(batch, freq)``.
-
-    Example:
-        >>> import numpy as np
-        >>> t, f = mask_codes(np.array([[True, False, False]]), np.array([[False, True]]),
-        ...                   valid=np.array([[True, True, False]]))
-        >>> (np.asarray(t)[:, :, None] < np.asarray(f)[:, None, :]).astype(int).tolist()  # frame 2 is padding
-        [[[1, 1], [0, 1], [0, 0]]]
+    One full-size op: the condition is the broadcast comparison of two small per-axis codes,
+    ``time_code < freq_code``, which XLA fuses away, rather than an OR and an AND over the whole
+    tensor. ``mask_value`` is a scalar or ``(batch,)`` (one value per example).
     """
+    inputs = ops.convert_to_tensor(inputs)
     # time: 0 = masked, 1 = valid and unmasked, 2 = padding (never masked)
     time_code = ops.where(time_mask, 0, 1)
     if valid is not None:
         time_code = ops.where(valid, time_code, 2)
     # freq: 2 = masked (beats any valid frame), 1 = unmasked (beats only time-masked frames)
     freq_code = ops.where(freq_mask, 2, 1)
-    return ops.cast(time_code, "int8"), ops.cast(freq_code, "int8")
-
-
-def apply_masks(inputs: Any, time_code: Any, freq_code: Any, mask_value: Any, time_axis: int, freq_axis: int) -> Any:
-    """Replace the masked cells of ``inputs`` by ``mask_value`` in one broadcast ``where``.
-
-    Args:
-        inputs: the spectrogram batch.
-        time_code, freq_code: from :func:`mask_codes`.
-        mask_value: a scalar, or a ``(batch,)`` tensor (one value per example).
-        time_axis, freq_axis: from :func:`spectrogram_axes`.
-
-    Example:
-        >>> import numpy as np
-        >>> t, f = mask_codes(np.array([[False, True]]), np.array([[False, False, True]]))
-        >>> np.asarray(apply_masks(np.zeros((1, 2, 3), "float32"), t, f, 9.0, 1, 2)).tolist()
-        [[[0.0, 0.0, 9.0], [9.0, 9.0, 9.0]]]
-    """
-    inputs = ops.convert_to_tensor(inputs)
+    time_code, freq_code = ops.cast(time_code, "int8"), ops.cast(freq_code, "int8")
     rank = len(inputs.shape)
     condition = time_code[:, :, None] < freq_code[:, None, :]  # (batch, time, freq)
     condition = ops.reshape(condition, _per_example_shape(condition, rank, (time_axis, freq_axis)))
@@ -182,8 +122,7 @@ def mask_along_axis(
     else:
         time_mask = ops.zeros((batch, shape[time_axis]), "bool")
         freq_mask = bands_to_mask(starts, widths, shape[freq_axis])
-    time_code, freq_code = mask_codes(time_mask, freq_mask)
-    return apply_masks(inputs, time_code, freq_code, mask_value, time_axis, freq_axis)
+    return _apply_masks(inputs, time_mask, freq_mask, None, mask_value, time_axis, freq_axis)
 
 
 def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any) -> Any:
@@ -323,100 +262,51 @@ def _finite_mean(values: Any, lengths: Optional[Any], time_axis: int) -> Any:
     )
 
 
-def floor_ratio(counts: Any, ratio: Fraction) -> Any:
-    """``floor(ratio * counts)`` exactly, in int32, for a ``ratio`` in [0, 1] of denominator <= 46340.
-
-    ``floor(0.29 * 100)`` is 28 in floating point (0.29 * 100 = 28.999999999999996); with the
-    ratio as the fraction 29/100 it is 29.
-
-    Example:
-        >>> import numpy as np
-        >>> from fractions import Fraction
-        >>> np.asarray(floor_ratio(np.array([100, 7]), Fraction(29, 100))).tolist()
-        [29, 2]
-    """
-    numerator, denominator = ratio.numerator, ratio.denominator
-    counts = ops.cast(counts, "int32")
-    # counts = q * d + r: floor(n * counts / d) = q * n + floor(r * n / d), no product above 2**31.
-    quotient, remainder = counts // denominator, counts % denominator
-    return quotient * numerator + (remainder * numerator) // denominator
-
-
-def as_ratio(value: float) -> Fraction:
-    """The fraction a decimal ``value`` in [0, 1] stands for: the nearest with denominator <= 46340.
-
-    >>> as_ratio(0.29), as_ratio(1 / 3), as_ratio(0.04)
-    (Fraction(29, 100), Fraction(1, 3), Fraction(1, 25))
-    """
-    return Fraction(value).limit_denominator(MAX_DENOMINATOR)
-
-
-def augment(
-    inputs: Any,
-    params: Dict[str, Any],
-    *,
-    time_axis: int,
-    freq_axis: int,
-    mask_value: Any,
-    warp: bool = True,
-    mask: bool = True,
-) -> Any:
+def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_value: Any) -> Any:
     """The whole SpecAugment transform for drawn parameters: time warp, then masks. Pure.
 
     Args:
         inputs: spectrogram batch.
-        params: dict of per-example tensors as drawn by ``SpecAugment.get_random_transformation``:
-            ``lengths``, ``freq_starts``, ``freq_widths``, ``time_starts``, ``time_widths``,
-            ``warp_anchors``, ``warp_shifts`` (the last two only when ``warp``), and the Python bool
-            ``padded`` (whether ``lengths`` came from the caller).
+        draws: a :class:`~spec_augment.drawing.Draws`, as ``SpecAugment.get_random_transformation``
+            returns it. No warp when its ``warp_anchors`` is ``None``; ``lengths`` ``None`` = every
+            frame valid.
         time_axis, freq_axis: from :func:`spectrogram_axes`.
         mask_value: a number, or ``"mean"`` for each example's mean over its valid frames (taken
             before warp and masks).
-        warp, mask: whether to apply the time warp and the masks.
-
-    ``augment_fused`` is the same function compiled as one XLA kernel on TensorFlow (the same
-    function on the other backends).
 
     Example:
         >>> import numpy as np
-        >>> params = {"lengths": np.array([4]), "padded": False,
-        ...           "time_starts": np.array([[1]]), "time_widths": np.array([[2]]),
-        ...           "freq_starts": np.array([[0]]), "freq_widths": np.array([[0]])}
+        >>> draws = Draws(lengths=None, time_starts=np.array([[1]]), time_widths=np.array([[2]]),
+        ...               freq_starts=np.array([[0]]), freq_widths=np.array([[0]]))
         >>> x = np.arange(8, dtype="float32").reshape(1, 4, 2)
-        >>> np.asarray(augment(x, params, time_axis=1, freq_axis=2, mask_value="mean", warp=False)).tolist()
+        >>> np.asarray(augment(x, draws, time_axis=1, freq_axis=2, mask_value="mean")).tolist()
         [[[0.0, 1.0], [3.5, 3.5], [3.5, 3.5], [6.0, 7.0]]]
     """
     shape = ops.shape(inputs)
     n_time, n_freq = shape[time_axis], shape[freq_axis]
-    lengths = params["lengths"]
+    lengths = draws.lengths
     if mask_value == "mean":
-        mask_value = masked_mean(inputs, lengths if params.get("padded") else None, time_axis)
+        mask_value = masked_mean(inputs, lengths, time_axis)
     outputs = inputs
-    if warp:
-        sources = warp_source_positions(params["warp_anchors"], params["warp_shifts"], lengths, n_time)
+    if draws.warp_anchors is not None:
+        frames = ops.full((shape[0],), n_time, dtype="int32") if lengths is None else lengths
+        sources = warp_source_positions(draws.warp_anchors, draws.warp_shifts, frames, n_time)
         outputs = time_warp(outputs, sources, time_axis)
-    if not mask:
+    if draws.time_starts.shape[1] == 0 and draws.freq_starts.shape[1] == 0:
         return outputs
-    time_mask = bands_to_mask(params["time_starts"], params["time_widths"], n_time)
-    freq_mask = bands_to_mask(params["freq_starts"], params["freq_widths"], n_freq)
-    time_code, freq_code = mask_codes(time_mask, freq_mask, valid_frames(lengths, n_time))
-    return apply_masks(outputs, time_code, freq_code, mask_value, time_axis, freq_axis)
-
-
-# The whole transform as one XLA kernel on TensorFlow (the layer uses it where shapes are static);
-# on the other backends the same function.
-augment_fused = _backend_ops.compile_fused(augment)
+    time_mask = bands_to_mask(draws.time_starts, draws.time_widths, n_time)
+    freq_mask = bands_to_mask(draws.freq_starts, draws.freq_widths, n_freq)
+    valid = None if lengths is None else valid_frames(lengths, n_time)
+    return _apply_masks(outputs, time_mask, freq_mask, valid, mask_value, time_axis, freq_axis)
 
 
 __all__ = [
+    "Draws",
     "augment",
-    "augment_fused",
-    "apply_masks",
     "as_ratio",
     "bands_to_mask",
     "floor_ratio",
     "mask_along_axis",
-    "mask_codes",
     "masked_mean",
     "sample_bands",
     "spectrogram_axes",

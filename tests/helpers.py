@@ -14,8 +14,8 @@ def band_mask(starts, widths, size):
 
 
 def reference_mask(params, n_time, n_freq):
-    """(batch, time, freq) bool: the cells SpecAugment must mask for drawn ``params``."""
-    lengths = np.asarray(params["lengths"])
+    """(batch, time, freq) bool: the cells SpecAugment must mask for drawn ``params`` (from numpy_params)."""
+    lengths = params["lengths"]
     time_mask = band_mask(params["time_starts"], params["time_widths"], n_time)
     freq_mask = band_mask(params["freq_starts"], params["freq_widths"], n_freq)
     valid = np.arange(n_time)[None, :] < lengths[:, None]
@@ -32,8 +32,12 @@ def to_btfc(array, data_format):
     return array
 
 
-def numpy_params(params):
-    return {key: (np.asarray(value) if not isinstance(value, bool) else value) for key, value in params.items()}
+def numpy_params(draws, n_time):
+    """A ``Draws`` as a dict of numpy arrays; ``lengths`` ``None`` (every frame valid) becomes ``n_time``."""
+    params = {key: (None if value is None else np.asarray(value)) for key, value in draws._asdict().items()}
+    if params["lengths"] is None:
+        params["lengths"] = np.full(params["freq_starts"].shape[0], n_time)
+    return params
 
 
 def gradient(function, x):
@@ -59,3 +63,43 @@ def gradient(function, x):
     x = torch.tensor(x, requires_grad=True)
     function(x).sum().backward()
     return x.grad.numpy()
+
+
+def compiled(function):
+    """``function`` compiled as the backend compiles a train step: TensorFlow ``tf.function`` with XLA,
+    ``jax.jit``; PyTorch runs it as it is."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function, jit_compile=True, autograph=False)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    return function
+
+
+def train_call(layer, x, graph=False, **kwargs):
+    """``layer(x, training=True, **kwargs)`` as numpy: eagerly, or (``graph``) inside the backend's compiled
+    step: a ``tf.function`` (the layer picks XLA for static shapes), ``jax.jit`` of ``stateless_call``
+    carrying the random state (as ``fit`` does); PyTorch runs eagerly either way."""
+    import keras
+
+    backend = keras.backend.backend()
+    if not graph or backend == "torch":
+        return keras.ops.convert_to_numpy(layer(x, training=True, **kwargs))
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(lambda value: layer(value, training=True, **kwargs))(x).numpy()
+    import jax
+
+    layer.build(x.shape)
+    state = [variable.value for variable in layer.non_trainable_variables]
+    out, state = jax.jit(lambda s, value: layer.stateless_call([], s, value, training=True, **kwargs))(state, x)
+    for variable, value in zip(layer.non_trainable_variables, state):
+        variable.assign(value)
+    return np.asarray(out)

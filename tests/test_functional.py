@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from helpers import band_mask
-from spec_augment import _backend_ops, functional
+from spec_augment import _backend_ops, drawing, functional
 
 
-def test_doctests():
-    failures, tried = doctest.testmod(functional, raise_on_error=False)
+@pytest.mark.parametrize("module", [functional, drawing])
+def test_doctests(module):
+    failures, tried = doctest.testmod(module, raise_on_error=False)
     assert tried > 0 and failures == 0
 
 
@@ -30,12 +31,12 @@ def test_bands_to_mask_matches_reference_including_empty_and_overlapping_bands(m
 
 def test_sample_bands_covers_the_whole_range_and_respects_bounds():
     u = np.linspace(0, 1, 1000, endpoint=False)[:, None]
-    starts, widths = functional.sample_bands(u, u[::-1], np.int32(5), np.int32(12))
+    starts, widths = drawing.sample_bands(u, u[::-1], np.int32(5), np.int32(12))
     starts, widths = np.asarray(starts), np.asarray(widths)
     assert set(widths.ravel()) == set(range(6))
     assert starts.min() == 0 and (starts + widths).max() == 12 and (starts + widths <= 12).all()
     # an empty axis gives empty bands, never a negative start
-    s, w = functional.sample_bands(u[:3], u[:3], np.int32(0), np.int32(0))
+    s, w = drawing.sample_bands(u[:3], u[:3], np.int32(0), np.int32(0))
     assert (np.asarray(s) == 0).all() and (np.asarray(w) == 0).all()
 
 

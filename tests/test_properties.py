@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from keras import ops
 
 from conftest import BACKEND
-from helpers import numpy_params, reference_mask, to_btfc
+from helpers import compiled, numpy_params, reference_mask, to_btfc
 from spec_augment import SpecAugment, functional
 
 MASK = -7.5
@@ -49,15 +49,15 @@ def make_input(layout, shape, seed):
     return x, "channels_last"
 
 
-def check_case(case, fused):
+def check_case(case, jit):
     layout, shape, lengths, kwargs = case
     batch, n_time, n_freq, _ = shape
     x, data_format = make_input(layout, shape, kwargs["seed"])
-    layer = SpecAugment(mask_value=MASK, data_format=data_format, fused=fused, **kwargs)
+    layer = SpecAugment(mask_value=MASK, data_format=data_format, **kwargs)
     lengths_arr = None if lengths is None else np.asarray(lengths, "int32")
     params = layer.get_random_transformation(ops.convert_to_tensor(x), lengths=lengths_arr)
-    out = np.asarray(layer.transform(ops.convert_to_tensor(x), params))
-    p = numpy_params(params)
+    out = ops.convert_to_numpy((compiled(layer.transform) if jit else layer.transform)(ops.convert_to_tensor(x), params))
+    p = numpy_params(params, n_time)
     valid_lengths = p["lengths"]
 
     assert out.shape == x.shape and out.dtype == x.dtype
@@ -97,13 +97,13 @@ def check_case(case, fused):
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_properties_graph_ops(case):
-    check_case(case, fused=False)
+    check_case(case, jit=False)
 
 
 @settings(max_examples=FUSED_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
-def test_properties_fused(case):
-    check_case(case, fused=True)
+def test_properties_jit(case):
+    check_case(case, jit=True)
 
 
 @settings(max_examples=WARP_EXAMPLES, deadline=None)

@@ -1,0 +1,178 @@
+"""Every random parameter of one SpecAugment call, drawn by name.
+
+:func:`draw` takes one uniform draw per call, split by name (:func:`split_uniform`), and turns each
+part into per-example parameters with its own helper (frequency bands, time bands, warp). The result
+is a :class:`Draws`, the input of :func:`spec_augment.functional.augment`. A new random parameter is
+a field of ``Draws``, a size in ``draw`` and a helper here, and its use in ``augment``.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
+
+from keras import ops
+
+# Denominator bound of the rational form of p and p_M: every decimal with up to four digits is exact,
+# and r * numerator < denominator**2 < 2**31 keeps floor(p * tau) exact in int32.
+MAX_DENOMINATOR = 46340
+
+
+class Draws(NamedTuple):
+    """The drawn parameters of one call, per example (a pytree / ``tf.nest`` structure on every backend).
+
+    ``lengths``: int32 ``(batch,)`` valid frames, or ``None`` when every frame is valid.
+    ``freq_starts``/``freq_widths``: int32 ``(batch, mF)``; ``time_starts``/``time_widths``: ``(batch, mT)``.
+    ``warp_anchors``/``warp_shifts``: int32 ``(batch,)``, or ``None`` when the layer does not warp.
+
+    >>> import numpy as np
+    >>> no_masks = np.zeros((2, 0), "int32")
+    >>> draws = Draws(lengths=None, freq_starts=np.array([[2], [0]]), freq_widths=np.array([[3], [1]]),
+    ...               time_starts=no_masks, time_widths=no_masks)
+    >>> draws.warp_anchors is None, draws._replace(lengths=np.array([5, 7])).lengths.tolist()
+    (True, [5, 7])
+    """
+
+    lengths: Optional[Any]
+    freq_starts: Any
+    freq_widths: Any
+    time_starts: Any
+    time_widths: Any
+    warp_anchors: Optional[Any] = None
+    warp_shifts: Optional[Any] = None
+
+
+def split_uniform(uniform: Callable[[Tuple[Any, int]], Any], batch: Any, sizes: Dict[str, int]) -> Dict[str, Any]:
+    """One ``uniform((batch, total))`` draw, split into ``(batch, size)`` parts by name, in order."""
+    draws = uniform((batch, sum(sizes.values())))
+    parts, start = {}, 0
+    for name, size in sizes.items():
+        parts[name], start = draws[:, start : start + size], start + size
+    return parts
+
+
+def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any) -> Tuple[Any, Any]:
+    """Turn uniform [0, 1) draws into mask bands ``(starts, widths)``.
+
+    The width is uniform on ``0..max_width`` (inclusive) and the start uniform on
+    ``0..extent - width``, so every bin, the first and the last included, can be masked.
+
+    Args:
+        uniform_width, uniform_start: float tensors ``(batch, n_masks)`` in [0, 1).
+        max_width: int tensor broadcastable to ``(batch, n_masks)``; already capped at ``extent``.
+        extent: int tensor broadcastable to ``(batch, n_masks)``, the number of bins a band may cover.
+
+    Returns:
+        ``(starts, widths)``, two int32 tensors ``(batch, n_masks)``.
+
+    Example:
+        >>> import numpy as np
+        >>> starts, widths = sample_bands(np.array([[0.0, 0.99]]), np.array([[0.5, 0.99]]), 4, 10)
+        >>> np.asarray(widths).tolist(), np.asarray(starts).tolist()  # widths 0..4, starts 0..10-width
+        ([[0, 4]], [[5, 6]])
+    """
+    uniform_width, uniform_start = ops.convert_to_tensor(uniform_width), ops.convert_to_tensor(uniform_start)
+    max_width, extent = ops.cast(max_width, "int32"), ops.cast(extent, "int32")
+    widths = ops.cast(ops.floor(uniform_width * ops.cast(max_width + 1, uniform_width.dtype)), "int32")
+    widths = ops.minimum(widths, max_width)  # guards u * (n + 1) rounding up to n + 1
+    room = extent - widths + 1
+    starts = ops.cast(ops.floor(uniform_start * ops.cast(room, uniform_start.dtype)), "int32")
+    return ops.clip(starts, 0, ops.maximum(room - 1, 0)), widths
+
+
+def sample_warp(uniform_anchor: Any, uniform_shift: Any, warp: Any, lengths: Any) -> Tuple[Any, Any]:
+    """Turn uniform [0, 1) draws ``(batch,)`` into the time warp's ``(anchors, shifts)``.
+
+    The anchor is uniform on ``warp .. length - warp - 1``, the shift on ``-warp .. warp``; an example
+    of ``length <= 2 * warp`` frames gets anchor 0 and shift 0 (no warp).
+
+    >>> import numpy as np
+    >>> anchors, shifts = sample_warp(np.array([0.0, 0.99, 0.5]), np.array([0.0, 0.99, 0.5]), 2, np.array([10, 10, 4]))
+    >>> np.asarray(anchors).tolist(), np.asarray(shifts).tolist()  # anchors 2..7, shifts -2..2; 4 <= 2 * 2
+    ([2, 7, 0], [-2, 2, 0])
+    """
+    uniform_anchor = ops.convert_to_tensor(uniform_anchor)
+    dtype = uniform_anchor.dtype
+    warp, lengths = ops.cast(warp, "int32"), ops.cast(lengths, "int32")
+    can_warp = lengths > 2 * warp
+    anchors = warp + ops.cast(ops.floor(uniform_anchor * ops.cast(ops.maximum(lengths - 2 * warp, 1), dtype)), "int32")
+    shifts = ops.cast(ops.floor(ops.convert_to_tensor(uniform_shift) * ops.cast(2 * warp + 1, dtype)), "int32") - warp
+    return (
+        ops.where(can_warp, ops.minimum(anchors, lengths - warp - 1), 0),
+        ops.where(can_warp, ops.clip(shifts, -warp, warp), 0),
+    )
+
+
+def floor_ratio(counts: Any, ratio: Fraction) -> Any:
+    """``floor(ratio * counts)`` exactly, in int32, for a ``ratio`` in [0, 1] of denominator <= 46340.
+
+    ``floor(0.29 * 100)`` is 28 in floating point (0.29 * 100 = 28.999999999999996); with the
+    ratio as the fraction 29/100 it is 29.
+
+    Example:
+        >>> import numpy as np
+        >>> from fractions import Fraction
+        >>> np.asarray(floor_ratio(np.array([100, 7]), Fraction(29, 100))).tolist()
+        [29, 2]
+    """
+    numerator, denominator = ratio.numerator, ratio.denominator
+    counts = ops.cast(counts, "int32")
+    # counts = q * d + r: floor(n * counts / d) = q * n + floor(r * n / d), no product above 2**31.
+    quotient, remainder = counts // denominator, counts % denominator
+    return quotient * numerator + (remainder * numerator) // denominator
+
+
+def as_ratio(value: float) -> Fraction:
+    """The fraction a decimal ``value`` in [0, 1] stands for: the nearest with denominator <= 46340.
+
+    >>> as_ratio(0.29), as_ratio(1 / 3), as_ratio(0.04)
+    (Fraction(29, 100), Fraction(1, 3), Fraction(1, 25))
+    """
+    return Fraction(value).limit_denominator(MAX_DENOMINATOR)
+
+
+def draw(
+    uniform: Callable[[Tuple[Any, int]], Any],
+    batch: Any,
+    n_time: Any,
+    n_freq: Any,
+    lengths: Optional[Any],
+    *,
+    freq_mask_param: int,
+    time_mask_param: Optional[int],
+    n_freq_mask: int,
+    n_time_mask: int,
+    time_warp_param: int,
+    time_mask_ratio: Fraction,
+    time_masks_per_frame: Fraction,
+) -> Draws:
+    """Every random parameter of one call, from one ``uniform(shape)`` draw (see the layer's arguments).
+
+    ``lengths``: checked int32 ``(batch,)`` valid frames, or ``None`` (every frame valid).
+    """
+    parts = split_uniform(uniform, batch, {"freq": 2 * n_freq_mask, "time": 2 * n_time_mask, "warp": 2 if time_warp_param else 0})
+    frames = ops.full((batch,), n_time, dtype="int32") if lengths is None else lengths
+
+    freq = parts["freq"]
+    freq_starts, freq_widths = sample_bands(
+        freq[:, :n_freq_mask], freq[:, n_freq_mask:], ops.minimum(n_freq, freq_mask_param), n_freq
+    )
+
+    max_t = floor_ratio(frames, time_mask_ratio)
+    if time_mask_param is not None:
+        max_t = ops.minimum(max_t, time_mask_param)
+    time = parts["time"]
+    time_starts, time_widths = sample_bands(
+        time[:, :n_time_mask], time[:, n_time_mask:], ops.minimum(max_t, frames)[:, None], frames[:, None]
+    )
+    if time_masks_per_frame > 0:
+        # Adaptive multiplicity: masks past min(mT, floor(p_M * tau)) get width 0.
+        n_masks = floor_ratio(frames, time_masks_per_frame)[:, None]
+        time_widths = ops.where(ops.arange(n_time_mask, dtype="int32")[None, :] < n_masks, time_widths, 0)
+
+    anchors = shifts = None
+    if time_warp_param:
+        # W beyond the axis warps nothing either way; capping it first keeps 2 * W inside int32.
+        warp = ops.minimum(ops.cast(n_time, "int32"), time_warp_param)
+        anchors, shifts = sample_warp(parts["warp"][:, 0], parts["warp"][:, 1], warp, frames)
+    return Draws(lengths, freq_starts, freq_widths, time_starts, time_widths, anchors, shifts)
