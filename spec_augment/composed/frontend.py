@@ -20,9 +20,6 @@ from .. import _validation as validation
 from .. import time_frequency  # noqa: F401  (registers the DSP layers a saved frontend may hold)
 from .arguments import require_tensorflow_backend
 
-# Integer dtypes whose values may not fit int32 (the counts are int32, as SpecAugment's).
-_WIDER_THAN_INT32 = ("int64", "uint32", "uint64")
-
 
 @dataclasses.dataclass(frozen=True)
 class StftFraming:
@@ -60,14 +57,9 @@ class StftFraming:
         int32, so 2**32 + 3 is not wrapped to 3): a negative count means 0, a count past the input
         the whole input.
         """
-        lengths = check_sample_lengths(sample_lengths)
         if not isinstance(n_samples, int):
             n_samples = ops.cast(n_samples, "int32")
-        dtype = keras.backend.standardize_dtype(lengths.dtype)
-        if dtype in _WIDER_THAN_INT32:
-            # Clip in the caller's dtype first: a cast of 2**32 + 3 to int32 would give 3.
-            lengths = ops.minimum(lengths, ops.cast(n_samples, dtype))
-        valid = ops.clip(ops.cast(lengths, "int32"), 0, n_samples)
+        valid = validation.check_lengths(sample_lengths, None, n_samples, "waveform samples")
         started = (valid + (self.begin_padding + self.hop_length - 1)) // self.hop_length
         counts = ops.minimum(started, self.n_frames(n_samples))
         return ops.where(valid > 0, counts, ops.zeros_like(counts))
@@ -77,49 +69,6 @@ class StftFraming:
         counts = self.frame_lengths(sample_lengths, n_samples)
         frames = ops.arange(self.n_frames(n_samples), dtype="int32")
         return frames[None, :] < counts[:, None]
-
-
-def check_sample_lengths(lengths, batch=None):
-    """``lengths`` as an integer tensor of shape (batch,); errors name ``lengths``.
-
-    ``batch`` (an int, or ``None`` when unknown) is checked against a static length of ``lengths``.
-    """
-    if not isinstance(lengths, keras.KerasTensor):
-        lengths = ops.convert_to_tensor(lengths)
-    dtype = keras.backend.standardize_dtype(lengths.dtype)
-    if not dtype.startswith(("int", "uint")):
-        raise TypeError(
-            f"`lengths` must be integers (valid waveform samples per example), got lengths of dtype {dtype}."
-        )
-    if len(lengths.shape) != 1:
-        raise ValueError(
-            f"`lengths` must have shape (batch,), one number of valid samples per example; "
-            f"got lengths of shape {tuple(lengths.shape)}."
-        )
-    if isinstance(batch, int) and lengths.shape[0] is not None and lengths.shape[0] != batch:
-        # A (1,) lengths is not broadcast: one count per example, always.
-        raise ValueError(
-            f"`lengths` must have one entry per example: the batch has {batch} examples, "
-            f"lengths has shape {tuple(lengths.shape)}."
-        )
-    return lengths
-
-
-def _assert_one_length_per_example(lengths, inputs):
-    """Where the batch size is only known when the graph runs, fail there naming ``lengths``."""
-    if keras.backend.backend() != "tensorflow" or isinstance(lengths, keras.KerasTensor):
-        return lengths
-    import tensorflow as tf
-
-    if lengths.shape[0] is not None and inputs.shape[0] is not None:
-        return lengths  # checked statically
-    check = tf.debugging.assert_equal(
-        tf.shape(lengths)[0],
-        tf.shape(inputs)[0],
-        message="`lengths` must have one entry per example (lengths has shape (n,) with n != batch)",
-    )
-    with tf.control_dependencies([check]):
-        return tf.identity(lengths)
 
 
 @keras.saving.register_keras_serializable(package="spec_augment")
@@ -147,12 +96,11 @@ class FrameMask(keras.layers.Layer):
         return 1 if self.input_data_format == validation.CH_LAST else 2
 
     def call(self, waveforms, lengths):
-        lengths = check_sample_lengths(lengths, waveforms.shape[0])
-        lengths = _assert_one_length_per_example(lengths, waveforms)
+        lengths = validation.check_lengths(lengths, ops.shape(waveforms)[0], None, "waveform samples")
         return self.framing.frame_mask(lengths, ops.shape(waveforms)[self._time_axis()])
 
     def compute_output_spec(self, waveforms, lengths):
-        check_sample_lengths(lengths, waveforms.shape[0])
+        validation.check_lengths(lengths, waveforms.shape[0], None, "waveform samples")
         n_samples = waveforms.shape[self._time_axis()]
         n_frames = None if n_samples is None else self.framing.n_frames(n_samples)
         return keras.KerasTensor((waveforms.shape[0], n_frames), dtype="bool")
@@ -270,8 +218,7 @@ class AugmentedFrontend(keras.Sequential):
     def call(self, inputs, training=None, mask=None, lengths=None):
         if lengths is None:
             return super().call(inputs, training=training, mask=mask)
-        lengths = check_sample_lengths(lengths, inputs.shape[0])
-        lengths = _assert_one_length_per_example(lengths, inputs)
+        lengths = validation.check_lengths(lengths, ops.shape(inputs)[0], None, "waveform samples")
         frames = self.framing.frame_lengths(lengths, ops.shape(inputs)[self._time_axis()])
         outputs = inputs
         for layer in self.layers[:-1]:
@@ -280,7 +227,7 @@ class AugmentedFrontend(keras.Sequential):
 
     def compute_output_spec(self, inputs, training=None, mask=None, lengths=None):
         if lengths is not None:
-            check_sample_lengths(lengths, inputs.shape[0])
+            validation.check_lengths(lengths, inputs.shape[0], None, "waveform samples")
         return super().compute_output_spec(inputs, training=training, mask=mask)
 
     @classmethod
