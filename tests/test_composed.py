@@ -593,3 +593,40 @@ def test_on_another_backend_the_builders_make_our_layers_and_kapre_ones_raise_on
     for line in lines:
         assert "TensorFlow backend" in line and "kapre's layers are TensorFlow-only" in line and "'jax'" in line
         assert "use_kapre=False" in line and "docs/backends.md" in line
+
+
+# ------------------------------------------------------------------------------ awkward audio
+@pytest.mark.parametrize("use_kapre", [False] + ([True] if BACKEND == "tensorflow" else []))
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_awkward_audio_gives_defined_outputs_and_never_crashes_a_training_step(kind, use_kapre):
+    """Audio shorter than one frame, silence, NaN/inf samples and `lengths` of 0, augmented with every option:
+    defined outputs (documented in docs/frontends.md), no crash, on every backend."""
+    ours, _, arguments, n_bins = BUILDERS[kind]
+    frontend = ours(**arguments, input_shape=(None, 1), input_data_format="channels_last", use_kapre=use_kapre,
+                    output_data_format="channels_last", return_decibel=True, policy="LD", time_warp_param=3, seed=0)
+    n_fft = arguments["n_fft"]
+    short = np.ones((2, n_fft - 1, 1), "float32")  # shorter than one frame: no frame at all
+    out = np.asarray(frontend(short, training=True, lengths=np.array([0, n_fft - 1])))
+    assert out.shape == (2, 0, n_bins, 1)
+
+    x = waveforms(4, 1, "channels_last")
+    x[0] = 0.0  # silence
+    x[1, 100] = np.nan
+    x[2, 200] = np.inf
+    lengths = np.array([N_SAMPLES, N_SAMPLES, N_SAMPLES, 0])  # no valid sample: no valid frame
+    clean = np.asarray(frontend(x))
+    augmented = np.asarray(frontend(x, training=True, lengths=lengths))
+    assert augmented.shape == clean.shape
+    # Silence: every cell 10 log10(amin) - 10 log10(max(amin, ref)) = -50 dB on the defaults, masks or not.
+    np.testing.assert_allclose(clean[0], -50.0, atol=1e-4)
+    np.testing.assert_allclose(augmented[0], -50.0, atol=1e-4)
+    np.testing.assert_array_equal(augmented[3], clean[3])  # lengths 0: nothing is augmented
+    if use_kapre:
+        return  # kapre's decibels make a whole example NaN for one non-finite sample
+    # Ours: a non-finite sample spoils only the frames that hold it (NaN in decibels); the rest stays finite.
+    for b in (1, 2):
+        frames_nan = np.isnan(clean[b]).all(axis=(1, 2))
+        assert 0 < frames_nan.sum() < clean.shape[1] and np.isfinite(clean[b][~frames_nan]).all()
+    # The warp may carry a spoiled frame elsewhere, but the fill is each example's mean over its finite cells.
+    for b in (1, 2):
+        assert np.isfinite(augmented[b]).any()
