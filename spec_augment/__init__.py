@@ -24,7 +24,7 @@ from ._validation import TensorFlowBackendRequiredError
 from .augmentation import SpecAugment
 from .policies import POLICIES
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 __all__ = [
     "SpecAugment",
