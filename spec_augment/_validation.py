@@ -139,7 +139,8 @@ def check_seed(value: Any, name: str = "seed") -> Optional[int]:
 
 
 def check_lengths(lengths: Any, batch: Any, n_steps: Any, unit: str = "frames") -> Any:
-    """``lengths`` (valid ``unit`` of each example) as int32 ``(batch,)`` clipped to ``[0, n_steps]``.
+    """``lengths`` (valid ``unit`` of each example) as int32 ``(batch,)`` clipped to ``[0, n_steps]``
+    (``n_steps`` ``None``: to ``[0, 2**31 - 1]``).
 
     ``None`` stays ``None``. Any integer dtype, Python and numpy sequences included; values are
     clipped before they are narrowed to int32 (2**32 + 3 means "all of the axis", not 3). Errors name
@@ -165,7 +166,8 @@ def check_lengths(lengths: Any, batch: Any, n_steps: Any, unit: str = "frames") 
         return lengths
     if dtype in _WIDER_THAN_INT32:
         lengths = (np.clip if isinstance(lengths, np.ndarray) else ops.clip)(lengths, 0, INT32_MAX)
-    lengths = ops.minimum(ops.maximum(ops.cast(lengths, "int32"), 0), ops.cast(n_steps, "int32"))
+    lengths = ops.maximum(ops.cast(lengths, "int32"), 0)
+    lengths = lengths if n_steps is None else ops.minimum(lengths, ops.cast(n_steps, "int32"))
     return _backend_ops.check_batch_size(lengths, batch)
 
 

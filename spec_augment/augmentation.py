@@ -277,7 +277,7 @@ class SpecAugment(keras.layers.Layer):
         # Keras would turn numpy `lengths` into a tensor of the backend's default int first (JAX: int32,
         # wrapping 2**32 + 3 to 3; PyTorch: no uint64): narrow them here, clipped, once.
         if lengths is not None and not ops.is_tensor(lengths) and not isinstance(lengths, keras.KerasTensor):
-            lengths = validation.check_lengths(lengths, None, validation.INT32_MAX)
+            lengths = validation.check_lengths(lengths, None, None)
         return super().__call__(inputs, training=training, lengths=lengths, **kwargs)
 
     def call(self, inputs: Any, training: Optional[bool] = None, lengths: Any = None) -> Any:
