@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import warnings
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 import keras
 import numpy as np
@@ -182,6 +182,7 @@ class SpecAugment(keras.layers.Layer):
         # TensorFlow draws from a Philox generator whose read-and-advance is atomic.
         self.seed_generator = keras.random.SeedGenerator(stream)
         self._tf_generator = _backend_ops.new_tf_generator(stream)
+        self._stream, self._tf_data_generator = stream, None  # the latter made on a first tf.data call (_tf_data)
         self._compiled = _backend_ops.CompiledGraphs()
         self.supports_jit = True
 
@@ -251,21 +252,15 @@ class SpecAugment(keras.layers.Layer):
             shape[time_axis],
             shape[freq_axis],
             validation.check_lengths(lengths, shape[0], shape[time_axis]),
-            freq_mask_param=self.freq_mask_param,
-            time_mask_param=self.time_mask_param,
-            n_freq_mask=self.n_freq_mask,
-            n_time_mask=self.n_time_mask,
-            time_warp_param=self.time_warp_param,
-            time_mask_ratio=drawing.as_ratio(self.time_mask_ratio),
-            time_masks_per_frame=drawing.as_ratio(self.time_masks_per_frame),
-            time_mask_budget=drawing.as_ratio(self.time_mask_budget),
-            apply_probability=self.apply_probability,
-            n_rect_mask=self.n_rect_mask,
-            rect_time_param=self.rect_time_param,
-            rect_freq_param=self.rect_freq_param,
-            freq_warp_param=self.freq_warp_param,
-            noise=self.mask_value == "noise",
+            **self._draw_arguments(),
         )
+
+    def _draw_arguments(self) -> Dict[str, Any]:
+        names = ("freq_mask_param", "time_mask_param", "n_freq_mask", "n_time_mask", "time_warp_param",
+                 "apply_probability", "n_rect_mask", "rect_time_param", "rect_freq_param", "freq_warp_param")  # fmt: skip
+        ratios = ("time_mask_ratio", "time_masks_per_frame", "time_mask_budget")
+        return {**{name: getattr(self, name) for name in names}, **{name: drawing.as_ratio(getattr(self, name)) for name in ratios},
+                "noise": self.mask_value == "noise"}  # fmt: skip
 
     # ------------------------------------------------------------------ application
     def transform(self, inputs: Any, draws: Draws) -> Any:
@@ -274,6 +269,15 @@ class SpecAugment(keras.layers.Layer):
         return functional.augment(inputs, draws, time_axis=time_axis, freq_axis=freq_axis, mask_value=self.mask_value)
 
     def __call__(self, inputs: Any, training: Optional[bool] = None, lengths: Any = None, **kwargs: Any) -> Any:
+        if not _backend_ops.TENSORFLOW and type(inputs).__module__.startswith("tensorflow"):
+            # A tf.data map on JAX or PyTorch: TensorFlow ops and a TensorFlow random state (_tf_data).
+            from . import _tf_data
+
+            if not training:
+                return inputs
+            if self._tf_data_generator is None:
+                self._tf_data_generator = _tf_data.new_generator(self._stream)
+            return _tf_data.augment(inputs, lengths, self._tf_data_generator, self.data_format, self.mask_value, self._draw_arguments())
         # Keras would turn numpy `lengths` into a tensor of the backend's default int first (JAX: int32,
         # wrapping 2**32 + 3 to 3; PyTorch: no uint64): narrow them here, clipped, once.
         if lengths is not None and not ops.is_tensor(lengths) and not isinstance(lengths, keras.KerasTensor):
