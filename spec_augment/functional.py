@@ -343,7 +343,8 @@ def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_v
         # The time warp's resampling along the other axis; padding frames are put back as they were.
         bins = ops.full((shape[0],), n_freq, dtype="int32")
         sources = warp_source_positions(draws.freq_warp_anchors, draws.freq_warp_shifts, bins, n_freq)
-        warped = time_warp(outputs, sources, freq_axis)
+        # With the bins first, every gathered bin is a contiguous row (all frames), as frames are for the time warp.
+        warped = ops.swapaxes(time_warp(ops.swapaxes(outputs, 1, freq_axis), sources, 1), 1, freq_axis)
         outputs = warped if valid is None else ops.where(ops.reshape(valid, _per_example_shape(valid, len(inputs.shape), (time_axis,))), warped, outputs)
     cells = None
     if draws.rect_time_starts is not None:
