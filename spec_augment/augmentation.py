@@ -59,9 +59,8 @@ class SpecAugment(keras.layers.Layer):
             ``floor(budget * tau)`` frames (exact as ``time_mask_ratio``); 1 = no budget.
         apply_probability (float): in [0, 1]: each example is augmented (warps and every mask) with
             this probability, drawn per example; the others come back bit-exactly.
-        n_rect_mask (int): rectangles (time x frequency blocks) per example; 0 = off.
-        rect_time_param (int): the widest rectangle, in frames.
-        rect_freq_param (int): the tallest rectangle, in bins.
+        n_rect_mask, rect_time_param, rect_freq_param (int): rectangles (time x frequency blocks) per
+            example (0 = off), the widest in frames, the tallest in bins.
         freq_warp_param (int): the frequency warp's parameter (the time warp's along the bins); 0 = off.
         data_format (str): ``'channels_last'`` (batch, time, freq, channels), ``'channels_first'``
             (batch, channels, time, freq) or ``'default'`` (``keras.config.image_data_format()``,
@@ -87,17 +86,14 @@ class SpecAugment(keras.layers.Layer):
       ``0 .. n_freq - f``; ``f = 0`` masks nothing.
     * Time mask: width ``t`` uniform on ``0 .. min(T, floor(p * tau))``, start uniform on
       ``0 .. tau - t``.
-    * Time budget (``time_mask_budget < 1``): when the widths of the time masks sum past
-      ``floor(budget * tau)``, masks are dropped from the end (the longest prefix within the budget
-      is kept); a first mask wider than the budget alone is cut to it. The starts are drawn for the
-      final widths. Overlaps count twice, so the masked frames never exceed the budget.
-    * Rectangle: width uniform on ``0 .. min(rect_time_param, tau)`` frames, start on
-      ``0 .. tau - width``; height uniform on ``0 .. min(rect_freq_param, n_freq)`` bins, start on
-      ``0 .. n_freq - height``. Its cells get ``mask_value``.
-    * Frequency warp (after the time warp, before masking): the time warp's definition along the
-      bins of every frame (anchor uniform on ``F_W .. n_freq - F_W - 1``, shift on ``-F_W .. F_W``,
-      first and last bin fixed, the same non-finite rules); padding frames are not warped.
-    * Apply probability: an example not drawn for augmentation gets warps and masks of size 0.
+    * Time budget: when the time masks' widths sum past ``floor(budget * tau)``, the longest prefix
+      of masks within it is kept, and a first mask wider than it is cut to it; starts are drawn for
+      the final widths (overlaps count twice: the masked frames never exceed the budget).
+    * Rectangle: width uniform on ``0 .. min(rect_time_param, tau)``, start on ``0 .. tau - width``;
+      height and start likewise along the bins. Its cells get ``mask_value``.
+    * Frequency warp (after the time warp): the time warp's definition along the bins of every valid
+      frame, same non-finite rules. An example left out by ``apply_probability`` gets warps and
+      masks of size 0.
     * Masks of one kind may overlap. Masked cells are whole rows/columns set to ``mask_value``; every
       other cell is bit-identical to the (warped) input. Frames past ``lengths[b]`` are never changed.
     * Non-finite input: frames the warp does not move (unwarped examples, padding) are copied
