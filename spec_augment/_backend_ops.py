@@ -80,6 +80,23 @@ def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> An
     return torch.rand(tuple(shape), generator=generator, dtype=torch.float64, device=like.device)
 
 
+def normal(shape: Any, seed: Any, dtype: str, like: Any) -> Any:
+    """Standard normal draws of ``shape`` from a drawn int32 ``(2,)`` seed: stateless, so reproducible
+    wherever the seed is (the noise fill's draw comes from the layer's state through the seed)."""
+    if TENSORFLOW:
+        return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
+    if BACKEND == "jax":
+        import jax
+
+        key = jax.random.fold_in(jax.random.PRNGKey(seed[0]), seed[1])
+        return jax.random.normal(key, tuple(shape), dtype=dtype)
+    import torch
+
+    seed = ops.convert_to_numpy(seed).tolist()
+    generator = torch.Generator(device=like.device).manual_seed(seed[0] * 2**31 + seed[1])
+    return torch.randn(tuple(shape), generator=generator, dtype=getattr(torch, dtype), device=like.device)
+
+
 def _refuse_a_baked_draw(seed_generator: Any, before: Any) -> None:
     """Under ``jax.jit`` without Keras' stateless API the draw would be a constant of the trace."""
     import jax

@@ -114,15 +114,15 @@ def check_bool(value: Any, name: str) -> bool:
 
 
 def check_mask_value(value: Any, name: str = "mask_value") -> Any:
-    """A real number (infinities allowed, NaN not), or the string ``'mean'``."""
+    """A real number (infinities allowed, NaN not), or the string ``'mean'`` or ``'noise'``."""
     if isinstance(value, str):
-        if value != "mean":
-            raise ValueError(f"`{name}` must be a number or 'mean', got {name}={value!r}.")
+        if value not in ("mean", "noise"):
+            raise ValueError(f"`{name}` must be a number, 'mean' or 'noise', got {name}={value!r}.")
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a number or 'mean', got {name}={value!r} ({type(value).__name__}).")
+        raise TypeError(f"`{name}` must be a number, 'mean' or 'noise', got {name}={value!r} ({type(value).__name__}).")
     if value != value:
-        raise ValueError(f"`{name}` must be a number or 'mean', not NaN; got {name}={value!r}.")
+        raise ValueError(f"`{name}` must be a number, 'mean' or 'noise', not NaN; got {name}={value!r}.")
     return float(value)
 
 

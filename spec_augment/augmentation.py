@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import warnings
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 import keras
 import numpy as np
@@ -26,7 +26,8 @@ _RANDOM_STATE_KEYS = (_SEED_STATE_KEY, _PHILOX_STATE_KEY)
 # keep the old values).
 _ARGUMENTS = (
     "freq_mask_param", "time_mask_param", "n_freq_mask", "n_time_mask", "mask_value", "time_warp_param",
-    "time_mask_ratio", "time_masks_per_frame", "data_format", "seed",
+    "time_mask_ratio", "time_masks_per_frame", "data_format", "seed", "time_mask_budget", "apply_probability",
+    "n_rect_mask", "rect_time_param", "rect_freq_param", "freq_warp_param",
 )
 
 
@@ -44,14 +45,23 @@ class SpecAugment(keras.layers.Layer):
             only ``time_mask_ratio`` bounds the width (the 2020 paper's adaptive size).
         n_freq_mask (int): mF, frequency masks per example; 0 turns them off.
         n_time_mask (int): mT, time masks per example (the most, with ``time_masks_per_frame``); 0 = off.
-        mask_value (float or 'mean'): the value written into masked cells; ``'mean'`` = each example's
-            mean over the finite cells of its valid frames (in float64 for float64 input, else
-            float32; 0 if none is finite), taken from the input before any warp or mask.
+        mask_value (float, 'mean' or 'noise'): the value written into masked cells; ``'mean'`` = each
+            example's mean over the finite cells of its valid frames (in float64 for float64 input, else
+            float32; 0 if none is finite), taken from the input before any warp or mask; ``'noise'`` =
+            a normal draw per cell with that mean and the standard deviation of the same cells
+            (population; 0 with fewer than two finite cells), from the layer's random state.
         time_warp_param (int): W, the time-warp parameter; 0 turns the warp off.
         time_mask_ratio (float): p in (0, 1]: no time mask is wider than ``floor(p * tau)``,
             computed exactly for decimal p (0.29 * 100 frames allows 29).
         time_masks_per_frame (float): p_M in [0, 1]; when > 0 an example gets
             ``min(n_time_mask, floor(p_M * tau))`` time masks; 0 = always ``n_time_mask``.
+        time_mask_budget (float): in (0, 1]: the time masks of an example together cover at most
+            ``floor(budget * tau)`` frames (exact as ``time_mask_ratio``); 1 = no budget.
+        apply_probability (float): in [0, 1]: each example is augmented (warps and every mask) with
+            this probability, drawn per example; the others come back bit-exactly.
+        n_rect_mask, rect_time_param, rect_freq_param (int): rectangles (time x frequency blocks) per
+            example (0 = off), the widest in frames, the tallest in bins.
+        freq_warp_param (int): the frequency warp's parameter (the time warp's along the bins); 0 = off.
         data_format (str): ``'channels_last'`` (batch, time, freq, channels), ``'channels_first'``
             (batch, channels, time, freq) or ``'default'`` (``keras.config.image_data_format()``,
             resolved when the layer is made and saved resolved).
@@ -76,6 +86,14 @@ class SpecAugment(keras.layers.Layer):
       ``0 .. n_freq - f``; ``f = 0`` masks nothing.
     * Time mask: width ``t`` uniform on ``0 .. min(T, floor(p * tau))``, start uniform on
       ``0 .. tau - t``.
+    * Time budget: when the time masks' widths sum past ``floor(budget * tau)``, the longest prefix
+      of masks within it is kept, and a first mask wider than it is cut to it; starts are drawn for
+      the final widths (overlaps count twice: the masked frames never exceed the budget).
+    * Rectangle: width uniform on ``0 .. min(rect_time_param, tau)``, start on ``0 .. tau - width``;
+      height and start likewise along the bins. Its cells get ``mask_value``.
+    * Frequency warp (after the time warp): the time warp's definition along the bins of every valid
+      frame, same non-finite rules. An example left out by ``apply_probability`` gets warps and
+      masks of size 0.
     * Masks of one kind may overlap. Masked cells are whole rows/columns set to ``mask_value``; every
       other cell is bit-identical to the (warped) input. Frames past ``lengths[b]`` are never changed.
     * Non-finite input: frames the warp does not move (unwarped examples, padding) are copied
@@ -123,6 +141,12 @@ class SpecAugment(keras.layers.Layer):
         time_masks_per_frame: float = 0.0,
         data_format: str = "channels_last",
         seed: Optional[int] = None,
+        time_mask_budget: float = 1.0,
+        apply_probability: float = 1.0,
+        n_rect_mask: int = 0,
+        rect_time_param: int = 0,
+        rect_freq_param: int = 0,
+        freq_warp_param: int = 0,
         **kwargs: Any,
     ) -> None:
         if "fused" in kwargs:
@@ -142,12 +166,19 @@ class SpecAugment(keras.layers.Layer):
         # Stored resolved: a model saved under channels_last keeps its layout wherever it is loaded.
         self.data_format = validation.resolve_data_format(data_format)
         self.seed = validation.check_seed(seed)
+        self.time_mask_budget = validation.check_float(time_mask_budget, "time_mask_budget", 0.0, 1.0, low_inclusive=False)
+        self.apply_probability = validation.check_float(apply_probability, "apply_probability", 0.0, 1.0)
+        self.n_rect_mask = validation.check_int(n_rect_mask, "n_rect_mask", maximum=MAX_MASKS)
+        self.rect_time_param = validation.check_int(rect_time_param, "rect_time_param")
+        self.rect_freq_param = validation.check_int(rect_freq_param, "rect_freq_param")
+        self.freq_warp_param = validation.check_int(freq_warp_param, "freq_warp_param")
         # Unseeded: Python's random, as Keras' own random layers, so keras.utils.set_random_seed holds.
         stream = self.seed if self.seed is not None else random.randint(1, validation.SEED_MAX)
         # The Keras generator holds the state on every backend (same weights in a .keras file);
         # TensorFlow draws from a Philox generator whose read-and-advance is atomic.
         self.seed_generator = keras.random.SeedGenerator(stream)
         self._tf_generator = _backend_ops.new_tf_generator(stream)
+        self._stream, self._tf_data_generator = stream, None  # the latter made on a first tf.data call (_tf_data)
         self._compiled = _backend_ops.CompiledGraphs()
         self.supports_jit = True
 
@@ -206,7 +237,8 @@ class SpecAugment(keras.layers.Layer):
         """Draw every random parameter of one call, per example, from the layer's random state.
 
         ``lengths`` as for a call. Returns a :class:`~spec_augment.drawing.Draws`: ``lengths`` (int32,
-        clipped; ``None`` if not given), the frequency and time bands, the warp (``None`` without warp).
+        clipped; ``None`` if not given), the frequency and time bands, the warps and rectangles (``None``
+        when off), the noise fill's seed.
         """
         time_axis, freq_axis = self._axes(len(inputs.shape))
         shape = ops.shape(inputs)
@@ -216,14 +248,15 @@ class SpecAugment(keras.layers.Layer):
             shape[time_axis],
             shape[freq_axis],
             validation.check_lengths(lengths, shape[0], shape[time_axis]),
-            freq_mask_param=self.freq_mask_param,
-            time_mask_param=self.time_mask_param,
-            n_freq_mask=self.n_freq_mask,
-            n_time_mask=self.n_time_mask,
-            time_warp_param=self.time_warp_param,
-            time_mask_ratio=drawing.as_ratio(self.time_mask_ratio),
-            time_masks_per_frame=drawing.as_ratio(self.time_masks_per_frame),
+            **self._draw_arguments(),
         )
+
+    def _draw_arguments(self) -> Dict[str, Any]:
+        names = ("freq_mask_param", "time_mask_param", "n_freq_mask", "n_time_mask", "time_warp_param",
+                 "apply_probability", "n_rect_mask", "rect_time_param", "rect_freq_param", "freq_warp_param")  # fmt: skip
+        ratios = ("time_mask_ratio", "time_masks_per_frame", "time_mask_budget")
+        return {**{name: getattr(self, name) for name in names}, **{name: drawing.as_ratio(getattr(self, name)) for name in ratios},
+                "noise": self.mask_value == "noise"}  # fmt: skip
 
     # ------------------------------------------------------------------ application
     def transform(self, inputs: Any, draws: Draws) -> Any:
@@ -232,6 +265,15 @@ class SpecAugment(keras.layers.Layer):
         return functional.augment(inputs, draws, time_axis=time_axis, freq_axis=freq_axis, mask_value=self.mask_value)
 
     def __call__(self, inputs: Any, training: Optional[bool] = None, lengths: Any = None, **kwargs: Any) -> Any:
+        if not _backend_ops.TENSORFLOW and type(inputs).__module__.startswith("tensorflow"):
+            # A tf.data map on JAX or PyTorch: TensorFlow ops and a TensorFlow random state (_tf_data).
+            from . import _tf_data
+
+            if not training:
+                return inputs
+            if self._tf_data_generator is None:
+                self._tf_data_generator = _tf_data.new_generator(self._stream)
+            return _tf_data.augment(inputs, lengths, self._tf_data_generator, self.data_format, self.mask_value, self._draw_arguments())
         # Keras would turn numpy `lengths` into a tensor of the backend's default int first (JAX: int32,
         # wrapping 2**32 + 3 to 3; PyTorch: no uint64): narrow them here, clipped, once.
         if lengths is not None and not ops.is_tensor(lengths) and not isinstance(lengths, keras.KerasTensor):

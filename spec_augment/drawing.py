@@ -24,6 +24,8 @@ class Draws(NamedTuple):
     ``lengths``: int32 ``(batch,)`` valid frames, or ``None`` when every frame is valid.
     ``freq_starts``/``freq_widths``: int32 ``(batch, mF)``; ``time_starts``/``time_widths``: ``(batch, mT)``.
     ``warp_anchors``/``warp_shifts``: int32 ``(batch,)``, or ``None`` when the layer does not warp.
+    ``rect_*``: int32 ``(batch, n_rect)`` time and frequency bands of the rectangles; ``freq_warp_*``:
+    as the warp's, along frequency; ``noise_seed``: int32 ``(2,)`` seed of the noise fill. ``None`` = off.
 
     >>> import numpy as np
     >>> no_masks = np.zeros((2, 0), "int32")
@@ -40,6 +42,13 @@ class Draws(NamedTuple):
     time_widths: Any
     warp_anchors: Optional[Any] = None
     warp_shifts: Optional[Any] = None
+    rect_time_starts: Optional[Any] = None
+    rect_time_widths: Optional[Any] = None
+    rect_freq_starts: Optional[Any] = None
+    rect_freq_widths: Optional[Any] = None
+    freq_warp_anchors: Optional[Any] = None
+    freq_warp_shifts: Optional[Any] = None
+    noise_seed: Optional[Any] = None
 
 
 def split_uniform(uniform: Callable[[Tuple[Any, int]], Any], batch: Any, sizes: Dict[str, int]) -> Dict[str, Any]:
@@ -51,7 +60,9 @@ def split_uniform(uniform: Callable[[Tuple[Any, int]], Any], batch: Any, sizes: 
     return parts
 
 
-def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any) -> Tuple[Any, Any]:
+def sample_bands(
+    uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any, limit: Optional[Callable] = None
+) -> Tuple[Any, Any]:
     """Turn uniform [0, 1) draws into mask bands ``(starts, widths)``.
 
     The width is uniform on ``0..max_width`` (inclusive) and the start uniform on
@@ -61,6 +72,7 @@ def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent:
         uniform_width, uniform_start: float tensors ``(batch, n_masks)`` in [0, 1).
         max_width: int tensor broadcastable to ``(batch, n_masks)``; already capped at ``extent``.
         extent: int tensor broadcastable to ``(batch, n_masks)``, the number of bins a band may cover.
+        limit: optional ``widths -> widths`` applied before the starts are drawn (the time budget).
 
     Returns:
         ``(starts, widths)``, two int32 tensors ``(batch, n_masks)``.
@@ -75,6 +87,8 @@ def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent:
     max_width, extent = ops.cast(max_width, "int32"), ops.cast(extent, "int32")
     widths = ops.cast(ops.floor(uniform_width * ops.cast(max_width + 1, uniform_width.dtype)), "int32")
     widths = ops.minimum(widths, max_width)  # guards u * (n + 1) rounding up to n + 1
+    if limit is not None:
+        widths = limit(widths)
     room = extent - widths + 1
     starts = ops.cast(ops.floor(uniform_start * ops.cast(room, uniform_start.dtype)), "int32")
     return ops.clip(starts, 0, ops.maximum(room - 1, 0)), widths
@@ -145,12 +159,23 @@ def draw(
     time_warp_param: int,
     time_mask_ratio: Fraction,
     time_masks_per_frame: Fraction,
+    time_mask_budget: Fraction = Fraction(1),
+    apply_probability: float = 1.0,
+    n_rect_mask: int = 0,
+    rect_time_param: int = 0,
+    rect_freq_param: int = 0,
+    freq_warp_param: int = 0,
+    noise: bool = False,
 ) -> Draws:
     """Every random parameter of one call, from one ``uniform(shape)`` draw (see the layer's arguments).
 
-    ``lengths``: checked int32 ``(batch,)`` valid frames, or ``None`` (every frame valid).
+    ``lengths``: checked int32 ``(batch,)`` valid frames, or ``None`` (every frame valid). A feature
+    that is off draws nothing, so the draws of the others do not change.
     """
-    parts = split_uniform(uniform, batch, {"freq": 2 * n_freq_mask, "time": 2 * n_time_mask, "warp": 2 if time_warp_param else 0})
+    sizes = {"freq": 2 * n_freq_mask, "time": 2 * n_time_mask, "warp": 2 if time_warp_param else 0,
+             "apply": int(apply_probability < 1), "rect": 4 * n_rect_mask, "fwarp": 2 if freq_warp_param else 0,
+             "noise": 2 if noise else 0}  # fmt: skip
+    parts = split_uniform(uniform, batch, sizes)
     frames = ops.full((batch,), n_time, dtype="int32") if lengths is None else lengths
 
     freq = parts["freq"]
@@ -161,18 +186,53 @@ def draw(
     max_t = floor_ratio(frames, time_mask_ratio)
     if time_mask_param is not None:
         max_t = ops.minimum(max_t, time_mask_param)
+    first = ops.arange(n_time_mask, dtype="int32")[None, :]  # mask index
+
+    def within_budget(widths: Any) -> Any:
+        # Masks past the per-frame count cover nothing; then the longest prefix whose widths sum within
+        # the budget is kept, and a first mask wider than the budget alone is cut to it.
+        if time_masks_per_frame > 0:
+            widths = ops.where(first < floor_ratio(frames, time_masks_per_frame)[:, None], widths, 0)
+        budget = floor_ratio(frames, time_mask_budget)[:, None]
+        kept = ops.where(ops.cumsum(widths, axis=1) <= budget, widths, 0)
+        return ops.where(first == 0, ops.minimum(widths, budget), kept)
+
     time = parts["time"]
     time_starts, time_widths = sample_bands(
-        time[:, :n_time_mask], time[:, n_time_mask:], ops.minimum(max_t, frames)[:, None], frames[:, None]
+        time[:, :n_time_mask], time[:, n_time_mask:], ops.minimum(max_t, frames)[:, None], frames[:, None],
+        within_budget if time_mask_budget < 1 else None,
     )
     if time_masks_per_frame > 0:
         # Adaptive multiplicity: masks past min(mT, floor(p_M * tau)) get width 0.
         n_masks = floor_ratio(frames, time_masks_per_frame)[:, None]
-        time_widths = ops.where(ops.arange(n_time_mask, dtype="int32")[None, :] < n_masks, time_widths, 0)
+        time_widths = ops.where(first < n_masks, time_widths, 0)
 
     anchors = shifts = None
     if time_warp_param:
         # W beyond the axis warps nothing either way; capping it first keeps 2 * W inside int32.
         warp = ops.minimum(ops.cast(n_time, "int32"), time_warp_param)
         anchors, shifts = sample_warp(parts["warp"][:, 0], parts["warp"][:, 1], warp, frames)
-    return Draws(lengths, freq_starts, freq_widths, time_starts, time_widths, anchors, shifts)
+    rects: Tuple[Any, ...] = (None,) * 4
+    if n_rect_mask:
+        u = [parts["rect"][:, k * n_rect_mask : (k + 1) * n_rect_mask] for k in range(4)]
+        rects = sample_bands(u[0], u[1], ops.minimum(frames, rect_time_param)[:, None], frames[:, None])
+        rects += sample_bands(u[2], u[3], ops.minimum(n_freq, rect_freq_param), n_freq)
+    freq_anchors = freq_shifts = noise_seed = None
+    if freq_warp_param:
+        bins = ops.full((batch,), n_freq, dtype="int32")
+        freq_anchors, freq_shifts = sample_warp(
+            parts["fwarp"][:, 0], parts["fwarp"][:, 1], ops.minimum(n_freq, freq_warp_param), bins
+        )
+    if noise:
+        noise_seed = ops.cast(parts["noise"][0] * (2.0**31 - 1), "int32")
+    draws = Draws(lengths, freq_starts, freq_widths, time_starts, time_widths, anchors, shifts,
+                  rects[0], rects[1], rects[2], rects[3], freq_anchors, freq_shifts, noise_seed)  # fmt: skip
+    if apply_probability >= 1:
+        return draws
+    # An example left out gets bands and shifts of width 0: every op then copies it bit-exactly.
+    applied = parts["apply"][:, 0] < apply_probability
+    return draws._replace(**{
+        name: ops.where(applied if len(value.shape) == 1 else applied[:, None], value, 0)
+        for name, value in draws._asdict().items()
+        if value is not None and name.endswith(("widths", "shifts"))
+    })  # fmt: skip

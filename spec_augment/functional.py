@@ -61,18 +61,42 @@ def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
         for band in range(n_masks):
             covered = covered | ((positions >= starts[:, band : band + 1]) & (positions < ends[:, band : band + 1]))
         return covered
+    return ops.any(_band_cells(starts, widths, size), axis=1)
+
+
+def _band_cells(starts: Any, widths: Any, size: Any) -> Any:
+    """``(batch, n_masks, size)`` bool: bin ``i`` lies in band ``k``."""
+    starts = ops.cast(starts, "int32")[:, :, None]
     positions = ops.arange(size, dtype="int32")[None, None, :]
-    return ops.any((positions >= starts[:, :, None]) & (positions < ends[:, :, None]), axis=1)
+    return (positions >= starts) & (positions < starts + ops.cast(widths, "int32")[:, :, None])
+
+
+def rectangles_to_mask(time_starts: Any, time_widths: Any, freq_starts: Any, freq_widths: Any, n_time: Any, n_freq: Any) -> Any:
+    """``(batch, n_rect)`` time and frequency bands -> ``(batch, n_time, n_freq)`` bool, true in any rectangle.
+
+    The union of the rectangles is a product of band indicators summed over rectangles: one small
+    batched matrix product, no loop.
+
+    >>> import numpy as np
+    >>> cells = rectangles_to_mask(np.array([[1]]), np.array([[2]]), np.array([[0]]), np.array([[1]]), 4, 2)
+    >>> np.asarray(cells).astype(int)[0].tolist()
+    [[0, 0], [1, 0], [1, 0], [0, 0]]
+    """
+    in_time = ops.cast(_band_cells(time_starts, time_widths, n_time), "float32")
+    in_freq = ops.cast(_band_cells(freq_starts, freq_widths, n_freq), "float32")
+    return ops.matmul(ops.transpose(in_time, (0, 2, 1)), in_freq) > 0.5
 
 
 def _apply_masks(
-    inputs: Any, time_mask: Any, freq_mask: Any, valid: Optional[Any], mask_value: Any, time_axis: int, freq_axis: int
+    inputs: Any, time_mask: Any, freq_mask: Any, valid: Optional[Any], mask_value: Any, time_axis: int, freq_axis: int,
+    cells: Optional[Any] = None,
 ) -> Any:
-    """Set the cells of masked frames or bins (within the ``valid`` frames) to ``mask_value``.
+    """Set the cells of masked frames or bins (within the ``valid`` frames), and the ``(batch, time,
+    freq)`` ``cells`` (rectangles, inside the valid frames), to ``mask_value``.
 
     One full-size op: the condition is the broadcast comparison of two small per-axis codes,
     ``time_code < freq_code``, which XLA fuses away, rather than an OR and an AND over the whole
-    tensor. ``mask_value`` is a scalar or ``(batch,)`` (one value per example).
+    tensor. ``mask_value`` is a scalar, ``(batch,)`` (one value per example) or of the input's shape.
     """
     inputs = ops.convert_to_tensor(inputs)
     # time: 0 = masked, 1 = valid and unmasked, 2 = padding (never masked)
@@ -84,6 +108,8 @@ def _apply_masks(
     time_code, freq_code = ops.cast(time_code, "int8"), ops.cast(freq_code, "int8")
     rank = len(inputs.shape)
     condition = time_code[:, :, None] < freq_code[:, None, :]  # (batch, time, freq)
+    if cells is not None:
+        condition = condition | cells
     condition = ops.reshape(condition, _per_example_shape(condition, rank, (time_axis, freq_axis)))
     mask_value = ops.cast(mask_value, inputs.dtype)
     if len(mask_value.shape) == 1:
@@ -262,17 +288,39 @@ def _finite_mean(values: Any, lengths: Optional[Any], time_axis: int) -> Any:
     )
 
 
+def noise_fill(inputs: Any, lengths: Optional[Any], time_axis: int, seed: Any) -> Any:
+    """Normal draws of the input's shape with each example's mean and standard deviation.
+
+    Both over the finite cells of the valid frames (the rules of :func:`masked_mean`); the standard
+    deviation is the population one (0 for fewer than two finite cells). ``seed``: int32 ``(2,)``,
+    the same seed gives the same fill.
+
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 3.0, np.inf, 100.0]], "float32")[:, :, None]  # frame 3 is padding
+    >>> fill = np.asarray(noise_fill(np.repeat(x, 4000, axis=2), np.array([3]), 1, np.array([1, 2])))
+    >>> fill.shape, round(float(fill.mean()), 1), round(float(fill.std()), 1)
+    ((1, 4, 4000), 2.0, 1.0)
+    """
+    mean = masked_mean(inputs, lengths, time_axis)
+    per_example = (-1,) + (1,) * (len(inputs.shape) - 1)
+    spread = ops.cast(inputs, mean.dtype) - ops.reshape(mean, per_example)
+    std = ops.sqrt(masked_mean(spread * spread, lengths, time_axis))
+    normal = _backend_ops.normal(ops.shape(inputs), seed, keras_backend.standardize_dtype(mean.dtype), inputs)
+    return ops.reshape(mean, per_example) + ops.reshape(std, per_example) * normal
+
+
 def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_value: Any) -> Any:
-    """The whole SpecAugment transform for drawn parameters: time warp, then masks. Pure.
+    """The whole SpecAugment transform for drawn parameters: time warp, frequency warp, then masks. Pure.
 
     Args:
         inputs: spectrogram batch.
         draws: a :class:`~spec_augment.drawing.Draws`, as ``SpecAugment.get_random_transformation``
-            returns it. No warp when its ``warp_anchors`` is ``None``; ``lengths`` ``None`` = every
-            frame valid.
+            returns it. A warp or rectangles whose fields are ``None`` are off; ``lengths`` ``None`` =
+            every frame valid.
         time_axis, freq_axis: from :func:`spectrogram_axes`.
-        mask_value: a number, or ``"mean"`` for each example's mean over its valid frames (taken
-            before warp and masks).
+        mask_value: a number, ``"mean"`` for each example's mean over its valid frames, or ``"noise"``
+            for normal draws with each example's mean and standard deviation (:func:`noise_fill`; its
+            seed is ``draws.noise_seed``); both taken before warp and masks.
 
     Example:
         >>> import numpy as np
@@ -285,19 +333,32 @@ def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_v
     shape = ops.shape(inputs)
     n_time, n_freq = shape[time_axis], shape[freq_axis]
     lengths = draws.lengths
-    if mask_value == "mean":
-        mask_value = masked_mean(inputs, lengths, time_axis)
+    valid = None if lengths is None else valid_frames(lengths, n_time)
     outputs = inputs
     if draws.warp_anchors is not None:
         frames = ops.full((shape[0],), n_time, dtype="int32") if lengths is None else lengths
         sources = warp_source_positions(draws.warp_anchors, draws.warp_shifts, frames, n_time)
         outputs = time_warp(outputs, sources, time_axis)
-    if draws.time_starts.shape[1] == 0 and draws.freq_starts.shape[1] == 0:
+    if draws.freq_warp_anchors is not None:
+        # The time warp's resampling along the other axis; padding frames are put back as they were.
+        bins = ops.full((shape[0],), n_freq, dtype="int32")
+        sources = warp_source_positions(draws.freq_warp_anchors, draws.freq_warp_shifts, bins, n_freq)
+        # With the bins first, every gathered bin is a contiguous row (all frames), as frames are for the time warp.
+        warped = ops.swapaxes(time_warp(ops.swapaxes(outputs, 1, freq_axis), sources, 1), 1, freq_axis)
+        outputs = warped if valid is None else ops.where(ops.reshape(valid, _per_example_shape(valid, len(inputs.shape), (time_axis,))), warped, outputs)
+    cells = None
+    if draws.rect_time_starts is not None:
+        cells = rectangles_to_mask(draws.rect_time_starts, draws.rect_time_widths, draws.rect_freq_starts,
+                                   draws.rect_freq_widths, n_time, n_freq)  # fmt: skip
+    if draws.time_starts.shape[1] == 0 and draws.freq_starts.shape[1] == 0 and cells is None:
         return outputs
+    if mask_value == "mean":
+        mask_value = masked_mean(inputs, lengths, time_axis)
+    elif mask_value == "noise":
+        mask_value = noise_fill(inputs, lengths, time_axis, draws.noise_seed)
     time_mask = bands_to_mask(draws.time_starts, draws.time_widths, n_time)
     freq_mask = bands_to_mask(draws.freq_starts, draws.freq_widths, n_freq)
-    valid = None if lengths is None else valid_frames(lengths, n_time)
-    return _apply_masks(outputs, time_mask, freq_mask, valid, mask_value, time_axis, freq_axis)
+    return _apply_masks(outputs, time_mask, freq_mask, valid, mask_value, time_axis, freq_axis, cells)
 
 
 __all__ = [
@@ -308,6 +369,8 @@ __all__ = [
     "floor_ratio",
     "mask_along_axis",
     "masked_mean",
+    "noise_fill",
+    "rectangles_to_mask",
     "sample_bands",
     "spectrogram_axes",
     "time_warp",

@@ -26,6 +26,9 @@ def spec_augment_cases():
         "channels_first, adaptive": (lambda: SpecAugment(6, None, 2, 4, time_mask_ratio=0.2, time_masks_per_frame=0.1,
                                                          data_format="channels_first", seed=2), (2, 50, 16), "float32"),
         "rank 3, float16": (lambda: SpecAugment(4, 4, 1, 1, mask_value=-1.0, seed=3), (30, 12), "float16"),
+        "every feature": (lambda: SpecAugment(6, 8, 1, 2, mask_value="noise", time_warp_param=3, time_mask_budget=0.3,
+                                              apply_probability=0.9, n_rect_mask=2, rect_time_param=6, rect_freq_param=4,
+                                              freq_warp_param=2, seed=4), (40, 20, 1), "float32"),
     }
 
 
