@@ -171,17 +171,31 @@ def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any
         >>> np.round(np.asarray(src), 2).tolist()  # frame 2 moves to 4; frames 0, 6 (and padding 7) fixed
         [[0.0, 0.5, 1.0, 1.5, 2.0, 4.0, 6.0, 7.0]]
     """
-    frames = ops.cast(ops.arange(n_frames, dtype="int32"), "float32")[None, :]
-    anchors = ops.cast(anchors, "float32")[:, None]
-    destinations = anchors + ops.cast(shifts, "float32")[:, None]
-    last = ops.cast(lengths, "float32")[:, None] - 1.0
+    frames = ops.arange(n_frames, dtype="int32")[None, :]
+    anchors = ops.cast(anchors, "int32")[:, None]
+    destinations = anchors + ops.cast(shifts, "int32")[:, None]
+    last = ops.cast(lengths, "int32")[:, None] - 1
     # Guarded denominators: a zero-length segment is only ever evaluated where it is not selected.
-    left = frames * anchors / ops.maximum(destinations, 1.0)
-    right = anchors + (frames - destinations) * (last - anchors) / ops.maximum(last - destinations, 1.0)
+    left = _ratio(frames, anchors, ops.maximum(destinations, 1))
+    right = ops.cast(anchors, "float32") + _ratio(frames - destinations, last - anchors, ops.maximum(last - destinations, 1))
     sources = ops.where(frames <= destinations, left, right)
     # `>=`: the last valid frame stays fixed even when the anchor lands on it (a degenerate right segment).
     unchanged = (frames >= last) | (ops.cast(shifts, "int32")[:, None] == 0)
-    return ops.where(unchanged, frames, sources)
+    return ops.where(unchanged, ops.cast(frames, "float32"), sources)
+
+
+def _ratio(a: Any, b: Any, divisor: Any) -> Any:
+    """``a * b / divisor`` in float32 for int32 operands, an exact integer whenever ``divisor`` divides ``a * b``.
+
+    A float division would not do: XLA turns it into a multiply by the reciprocal (6 * 7 / 7 = 6.0000005), and a
+    frame meant to be copied would be interpolated. The float32 quotient is off by at most one (quotients stay far
+    below 2**22); the remainder, in int32 where the wrap-around of both products cancels, corrects it.
+    """
+    estimate = ops.floor(ops.cast(a, "float32") * ops.cast(b, "float32") / ops.cast(divisor, "float32"))
+    quotient = ops.cast(estimate, "int32")
+    remainder = a * b - quotient * divisor
+    quotient, remainder = quotient + remainder // divisor, remainder % divisor
+    return ops.cast(quotient, "float32") + ops.cast(remainder, "float32") / ops.cast(divisor, "float32")
 
 
 def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:

@@ -72,3 +72,35 @@ def test_masked_mean():
     got = np.asarray(functional.masked_mean(x, np.array([2, 4]), 1))
     np.testing.assert_allclose(got, [x[0, :2].mean(), x[1].mean()])
     np.testing.assert_allclose(np.asarray(functional.masked_mean(x, None, 1)), x.mean(axis=(1, 2, 3)))
+
+
+@pytest.mark.parametrize("compile_it", [False, True], ids=["eager", "compiled"])
+def test_the_warps_move_the_anchor_to_an_exact_integer_and_copy_its_frame_bit_exactly(compile_it):
+    """XLA turns ``x / d`` into ``x * (1 / d)``: 42 / 7 * 6 gave 6.0000005, an interpolated anchor frame. Every output
+    frame whose exact source position (a rational) is an integer must read exactly that frame, in both segments."""
+    from helpers import compiled
+
+    rng = np.random.default_rng(18)
+    batch, n = 512, 61
+    lengths = rng.integers(4, n + 1, batch)
+    anchors, destinations = rng.integers(1, lengths - 1), rng.integers(1, lengths - 1)
+    shifts = destinations - anchors
+    run = compiled if compile_it else (lambda function: function)
+    sources = np.asarray(run(lambda *bands: functional.warp_source_positions(*bands, n))(anchors, shifts, lengths))
+    assert (sources[np.arange(batch), destinations] == anchors).all()
+    frames, a, d, last = np.arange(n)[None, :], anchors[:, None], destinations[:, None], lengths[:, None] - 1
+    left, right = (frames * a, np.maximum(d, 1)), (a * (last - d) + (frames - d) * (last - a), np.maximum(last - d, 1))
+    numerator, denominator = np.where(frames <= d, left[0], right[0]), np.where(frames <= d, left[1], right[1])
+    integral = (numerator % denominator == 0) & (frames < last) & (shifts[:, None] != 0)
+    np.testing.assert_array_equal(sources[integral], (numerator // denominator)[integral])
+    x = rng.normal(size=(batch, n, n)).astype("float32")
+    no_masks = np.zeros((batch, 0), "int32")
+    draws = functional.Draws(lengths.astype("int32"), no_masks, no_masks, no_masks, no_masks,
+                             warp_anchors=anchors.astype("int32"), warp_shifts=shifts.astype("int32"))
+    augment = run(lambda x, draws: functional.augment(x, draws, time_axis=1, freq_axis=2, mask_value=0.0))
+    time_warped = np.asarray(augment(x, draws))
+    np.testing.assert_array_equal(time_warped[np.arange(batch), destinations], x[np.arange(batch), anchors])
+    freq_draws = draws._replace(lengths=None, warp_anchors=None, warp_shifts=None, freq_warp_anchors=draws.warp_anchors,
+                                freq_warp_shifts=draws.warp_shifts)
+    freq_warped = np.asarray(augment(x, freq_draws))
+    np.testing.assert_array_equal(freq_warped[np.arange(batch), :, destinations], x[np.arange(batch), :, anchors])
