@@ -35,98 +35,41 @@ _ARGUMENTS = (
 class SpecAugment(keras.layers.Layer):
     """SpecAugment (Park et al. 2019, arXiv 1904.08779; adaptive masks of Park et al. 2020, arXiv 1912.05533).
 
-    Time warp, frequency masks and time masks, drawn independently for every example of the batch and
-    applied in one vectorized pass. The layer is an identity unless it is called with ``training=True``
-    (as ``model.fit`` does); at inference it adds no op to the graph.
+    Time and frequency warps, time and frequency masks and rectangles, drawn independently for every example
+    and applied in one vectorized pass; an identity unless called with ``training=True`` (as ``model.fit``
+    does). The semantics (per example of ``tau`` valid frames, padding, non-finite input, dtypes, randomness)
+    are in docs/layer.md.
 
     Args:
         freq_mask_param (int): F, the widest frequency mask (in bins).
-        time_mask_param (int or None): T, the widest time mask (in frames); ``None`` = no absolute cap,
-            only ``time_mask_ratio`` bounds the width (the 2020 paper's adaptive size).
-        n_freq_mask (int): mF, frequency masks per example; 0 turns them off.
+        time_mask_param (int or None): T, the widest time mask (in frames); ``None``: ``time_mask_ratio`` alone.
+        n_freq_mask (int): mF, frequency masks per example; 0 = off.
         n_time_mask (int): mT, time masks per example (the most, with ``time_masks_per_frame``); 0 = off.
-        mask_value (float, 'mean' or 'noise'): the value written into masked cells; ``'mean'`` = each
-            example's mean over the finite cells of its valid frames (in float64 for float64 input, else
-            float32; 0 if none is finite), taken from the input before any warp or mask; ``'noise'`` =
-            a normal draw per cell with that mean and the standard deviation of the same cells
-            (population; 0 with fewer than two finite cells), from the layer's random state.
-        time_warp_param (int): W, the time-warp parameter; 0 turns the warp off.
-        time_mask_ratio (float): p in (0, 1]: no time mask is wider than ``floor(p * tau)``,
-            computed exactly for decimal p (0.29 * 100 frames allows 29).
-        time_masks_per_frame (float): p_M in [0, 1]; when > 0 an example gets
-            ``min(n_time_mask, floor(p_M * tau))`` time masks; 0 = always ``n_time_mask``.
-        time_mask_budget (float): in (0, 1]: the time masks of an example together cover at most
-            ``floor(budget * tau)`` frames (exact as ``time_mask_ratio``); 1 = no budget.
-        apply_probability (float): in [0, 1]: each example is augmented (warps and every mask) with
-            this probability, drawn per example; the others come back bit-exactly.
-        n_rect_mask, rect_time_param, rect_freq_param (int): rectangles (time x frequency blocks) per
-            example (0 = off), the widest in frames, the tallest in bins.
-        freq_warp_param (int): the frequency warp's parameter (the time warp's along the bins); 0 = off.
-        data_format (str): ``'channels_last'`` (batch, time, freq, channels), ``'channels_first'``
-            (batch, channels, time, freq) or ``'default'`` (``keras.config.image_data_format()``,
-            resolved when the layer is made and saved resolved).
-            Rank-3 input (batch, time, freq) is accepted in any case.
-        seed (int or None): an integer in [0, 2**31 - 1] seeds the layer's random state. Two layers
-            with the same seed give the same sequence of outputs on one backend; successive calls give
-            new masks; different seeds give independent streams. ``None``: a seed from Python's
-            ``random``, so ``keras.utils.set_random_seed`` makes the layer reproducible. Draws are
-            atomic: threads and parallel ``tf.data`` calls never share one.
-        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...). ``fused`` (1.1) is
-            accepted and ignored, with a ``DeprecationWarning``: the layer chooses XLA where it pays.
+        mask_value (float, 'mean' or 'noise'): the masked cells' value, each example's mean, or a normal draw
+            per cell with that mean and standard deviation (both over the input's finite valid cells).
+        time_warp_param (int): W, the time warp's parameter; 0 = off.
+        time_mask_ratio (float): p in (0, 1]: no time mask is wider than ``floor(p * tau)`` (exact for decimals).
+        time_masks_per_frame (float): p_M in [0, 1]; > 0: ``min(n_time_mask, floor(p_M * tau))`` time masks.
+        data_format (str): ``'channels_last'``, ``'channels_first'`` or ``'default'`` (resolved when made).
+        seed (int or None): in [0, 2**31 - 1]; ``None``: from Python's ``random``.
+        time_mask_budget (float): in (0, 1]: the time masks cover at most ``floor(budget * tau)`` frames.
+        apply_probability (float): in [0, 1]: each example is augmented with this probability, else unchanged.
+        n_rect_mask, rect_time_param, rect_freq_param (int): rectangles per example (0 = off), the widest in
+            frames, the tallest in bins.
+        freq_warp_param (int): the time warp's parameter along the bins; 0 = off.
+        **kwargs: for ``keras.layers.Layer``; ``fused`` (1.1) is ignored, with a ``DeprecationWarning``.
 
-    The arguments are fixed when the layer is made: assigning one raises an ``AttributeError`` (make a
-    new layer, e.g. ``SpecAugment.from_config({**layer.get_config(), "n_time_mask": 0})``).
-
-    Semantics, per example of ``tau`` valid frames (``tau`` = the time axis, or ``lengths[b]``):
-
-    * Time warp (before masking): an anchor frame uniform on ``W .. tau - W - 1`` moves by a shift
-      uniform on ``-W .. W``; frames are resampled by linear interpolation along the piecewise-linear
-      map that moves the anchor and keeps the first and last frame fixed. ``tau <= 2 W``: no warp.
-    * Frequency mask: width ``f`` uniform on ``0 .. min(F, n_freq)``, start uniform on
-      ``0 .. n_freq - f``; ``f = 0`` masks nothing.
-    * Time mask: width ``t`` uniform on ``0 .. min(T, floor(p * tau))``, start uniform on
-      ``0 .. tau - t``.
-    * Time budget: when the time masks' widths sum past ``floor(budget * tau)``, the longest prefix
-      of masks within it is kept, and a first mask wider than it is cut to it; starts are drawn for
-      the final widths (overlaps count twice: the masked frames never exceed the budget).
-    * Rectangle: width uniform on ``0 .. min(rect_time_param, tau)``, start on ``0 .. tau - width``;
-      height and start likewise along the bins. Its cells get ``mask_value``.
-    * Frequency warp (after the time warp): the time warp's definition along the bins of every valid
-      frame, same non-finite rules. An example left out by ``apply_probability`` gets warps and
-      masks of size 0.
-    * Masks of one kind may overlap. Masked cells are whole rows/columns set to ``mask_value``; every
-      other cell is bit-identical to the (warped) input. Frames past ``lengths[b]`` are never changed.
-    * Non-finite input: frames the warp does not move (unwarped examples, padding) are copied
-      bit-exactly, inf and NaN included; a frame interpolated between two is NaN only if one of them
-      is NaN (or they are infinities of opposite sign), and infinite next to an infinite one.
-    * All channels of an example share its warp and masks. Output dtype = input dtype (float16 and
-      bfloat16 included: the layer does not autocast); a ``mask_value`` beyond the dtype's range is a
-      ``ValueError`` at call time. An input with an empty axis comes back unchanged.
-
-    Input shape:
-        ``(batch, time, freq, channels)`` (``channels_last``), ``(batch, channels, time, freq)``
-        (``channels_first``) or ``(batch, time, freq)``; any float dtype. Call with
-        ``training=True`` to augment and, optionally, ``lengths``: the valid frames of each example,
-        integer ``(batch,)`` of any integer dtype (negative values count as 0, values past the time
-        axis as all of it).
-
-    Output shape:
-        Same as the input, same dtype.
+    Call ``layer(inputs, training=True, lengths=None)``: ``(batch, time, freq[, channels])`` or
+    ``(batch, channels, time, freq)`` of any float dtype, and optionally each example's valid frames.
 
     Example:
         >>> import numpy as np
-        >>> from spec_augment import SpecAugment
         >>> layer = SpecAugment(freq_mask_param=5, time_mask_param=10, n_freq_mask=5, n_time_mask=3,
         ...                     mask_value=-100, seed=0)
         >>> melgram = np.random.default_rng(0).normal(size=(8, 100, 64, 1)).astype("float32")
-        >>> augmented = np.asarray(layer(melgram, training=True))  # per-example masks
-        >>> augmented.shape, bool((augmented == -100).any())
-        ((8, 100, 64, 1), True)
-        >>> bool((np.asarray(layer(melgram)) == melgram).all())  # identity at inference
-        True
         >>> padded = np.asarray(layer(melgram, training=True, lengths=np.array([40] * 8)))
-        >>> bool((padded[:, 40:] == melgram[:, 40:]).all())  # frames past each length untouched
-        True
+        >>> bool((padded == -100).any()), bool((padded[:, 40:] == melgram[:, 40:]).all())  # padding untouched
+        (True, True)
     """
 
     def __init__(

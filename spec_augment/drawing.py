@@ -1,9 +1,7 @@
 """Every random parameter of one SpecAugment call, drawn by name.
 
-:func:`draw` takes one uniform draw per call, split by name (:func:`split_uniform`), and turns each
-part into per-example parameters with its own helper (frequency bands, time bands, warp). The result
-is a :class:`Draws`, the input of :func:`spec_augment.functional.augment`. A new random parameter is
-a field of ``Draws``, a size in ``draw`` and a helper here, and its use in ``augment``.
+:func:`draw` splits one uniform draw by name and turns each part into per-example parameters (bands, warps), a
+:class:`Draws` for :func:`spec_augment.functional.augment`. A new parameter: a ``Draws`` field, a size in ``draw``.
 """
 
 from __future__ import annotations
@@ -19,13 +17,10 @@ MAX_DENOMINATOR = 46340
 
 
 class Draws(NamedTuple):
-    """The drawn parameters of one call, per example (a pytree / ``tf.nest`` structure on every backend).
+    """The drawn parameters of one call, per example (a pytree / ``tf.nest`` structure); ``None`` = off.
 
-    ``lengths``: int32 ``(batch,)`` valid frames, or ``None`` when every frame is valid.
-    ``freq_starts``/``freq_widths``: int32 ``(batch, mF)``; ``time_starts``/``time_widths``: ``(batch, mT)``.
-    ``warp_anchors``/``warp_shifts``: int32 ``(batch,)``, or ``None`` when the layer does not warp.
-    ``rect_*``: int32 ``(batch, n_rect)`` time and frequency bands of the rectangles; ``freq_warp_*``:
-    as the warp's, along frequency; ``noise_seed``: int32 ``(2,)`` seed of the noise fill. ``None`` = off.
+    int32: ``lengths`` ``(batch,)`` (``None``: every frame valid), bands ``(batch, n_masks)``, warps ``(batch,)``,
+    ``rect_*`` ``(batch, n_rect)`` time and frequency bands, ``noise_seed`` ``(2,)``.
 
     >>> import numpy as np
     >>> no_masks = np.zeros((2, 0), "int32")
@@ -63,25 +58,15 @@ def split_uniform(uniform: Callable[[Tuple[Any, int]], Any], batch: Any, sizes: 
 def sample_bands(
     uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any, limit: Optional[Callable] = None
 ) -> Tuple[Any, Any]:
-    """Turn uniform [0, 1) draws into mask bands ``(starts, widths)``.
+    """Uniform [0, 1) draws ``(batch, n_masks)`` -> int32 bands ``(starts, widths)``.
 
-    The width is uniform on ``0..max_width`` (inclusive) and the start uniform on
-    ``0..extent - width``, so every bin, the first and the last included, can be masked.
+    The width is uniform on ``0..max_width`` (capped at ``extent`` by the caller), then ``limit(widths)`` if given,
+    and the start uniform on ``0..extent - width``: every bin, the first and the last included, can be masked.
 
-    Args:
-        uniform_width, uniform_start: float tensors ``(batch, n_masks)`` in [0, 1).
-        max_width: int tensor broadcastable to ``(batch, n_masks)``; already capped at ``extent``.
-        extent: int tensor broadcastable to ``(batch, n_masks)``, the number of bins a band may cover.
-        limit: optional ``widths -> widths`` applied before the starts are drawn (the time budget).
-
-    Returns:
-        ``(starts, widths)``, two int32 tensors ``(batch, n_masks)``.
-
-    Example:
-        >>> import numpy as np
-        >>> starts, widths = sample_bands(np.array([[0.0, 0.99]]), np.array([[0.5, 0.99]]), 4, 10)
-        >>> np.asarray(widths).tolist(), np.asarray(starts).tolist()  # widths 0..4, starts 0..10-width
-        ([[0, 4]], [[5, 6]])
+    >>> import numpy as np
+    >>> starts, widths = sample_bands(np.array([[0.0, 0.99]]), np.array([[0.5, 0.99]]), 4, 10)
+    >>> np.asarray(widths).tolist(), np.asarray(starts).tolist()  # widths 0..4, starts 0..10-width
+    ([[0, 4]], [[5, 6]])
     """
     uniform_width, uniform_start = ops.convert_to_tensor(uniform_width), ops.convert_to_tensor(uniform_start)
     max_width, extent = ops.cast(max_width, "int32"), ops.cast(extent, "int32")
@@ -95,10 +80,8 @@ def sample_bands(
 
 
 def sample_warp(uniform_anchor: Any, uniform_shift: Any, warp: Any, lengths: Any) -> Tuple[Any, Any]:
-    """Turn uniform [0, 1) draws ``(batch,)`` into the time warp's ``(anchors, shifts)``.
-
-    The anchor is uniform on ``warp .. length - warp - 1``, the shift on ``-warp .. warp``; an example
-    of ``length <= 2 * warp`` frames gets anchor 0 and shift 0 (no warp).
+    """Uniform [0, 1) draws ``(batch,)`` -> the warp's ``(anchors, shifts)``: anchor uniform on
+    ``warp .. length - warp - 1``, shift on ``-warp .. warp``; ``length <= 2 * warp``: 0 and 0 (no warp).
 
     >>> import numpy as np
     >>> anchors, shifts = sample_warp(np.array([0.0, 0.99, 0.5]), np.array([0.0, 0.99, 0.5]), 2, np.array([10, 10, 4]))
@@ -118,16 +101,13 @@ def sample_warp(uniform_anchor: Any, uniform_shift: Any, warp: Any, lengths: Any
 
 
 def floor_ratio(counts: Any, ratio: Fraction) -> Any:
-    """``floor(ratio * counts)`` exactly, in int32, for a ``ratio`` in [0, 1] of denominator <= 46340.
+    """``floor(ratio * counts)`` exactly in int32 for a ``ratio`` in [0, 1] of denominator <= 46340 (floats give
+    28 for 0.29 * 100).
 
-    ``floor(0.29 * 100)`` is 28 in floating point (0.29 * 100 = 28.999999999999996); with the
-    ratio as the fraction 29/100 it is 29.
-
-    Example:
-        >>> import numpy as np
-        >>> from fractions import Fraction
-        >>> np.asarray(floor_ratio(np.array([100, 7]), Fraction(29, 100))).tolist()
-        [29, 2]
+    >>> import numpy as np
+    >>> from fractions import Fraction
+    >>> np.asarray(floor_ratio(np.array([100, 7]), Fraction(29, 100))).tolist()
+    [29, 2]
     """
     numerator, denominator = ratio.numerator, ratio.denominator
     counts = ops.cast(counts, "int32")
@@ -167,10 +147,9 @@ def draw(
     freq_warp_param: int = 0,
     noise: bool = False,
 ) -> Draws:
-    """Every random parameter of one call, from one ``uniform(shape)`` draw (see the layer's arguments).
+    """Every random parameter of one call from one ``uniform(shape)`` draw, for checked ``lengths`` (or ``None``).
 
-    ``lengths``: checked int32 ``(batch,)`` valid frames, or ``None`` (every frame valid). A feature
-    that is off draws nothing, so the draws of the others do not change.
+    A feature that is off draws nothing, so the draws of the others do not change.
     """
     sizes = {"freq": 2 * n_freq_mask, "time": 2 * n_time_mask, "warp": 2 if time_warp_param else 0,
              "apply": int(apply_probability < 1), "rect": 4 * n_rect_mask, "fwarp": 2 if freq_warp_param else 0,
@@ -187,12 +166,13 @@ def draw(
     if time_mask_param is not None:
         max_t = ops.minimum(max_t, time_mask_param)
     first = ops.arange(n_time_mask, dtype="int32")[None, :]  # mask index
+    # Adaptive multiplicity: masks past min(mT, floor(p_M * tau)) get width 0.
+    counted = first < floor_ratio(frames, time_masks_per_frame)[:, None] if time_masks_per_frame > 0 else None
 
     def within_budget(widths: Any) -> Any:
-        # Masks past the per-frame count cover nothing; then the longest prefix whose widths sum within
-        # the budget is kept, and a first mask wider than the budget alone is cut to it.
-        if time_masks_per_frame > 0:
-            widths = ops.where(first < floor_ratio(frames, time_masks_per_frame)[:, None], widths, 0)
+        # The longest prefix of counted masks whose widths sum within the budget is kept, and a first mask
+        # wider than the budget alone is cut to it.
+        widths = widths if counted is None else ops.where(counted, widths, 0)
         budget = floor_ratio(frames, time_mask_budget)[:, None]
         kept = ops.where(ops.cumsum(widths, axis=1) <= budget, widths, 0)
         return ops.where(first == 0, ops.minimum(widths, budget), kept)
@@ -202,10 +182,8 @@ def draw(
         time[:, :n_time_mask], time[:, n_time_mask:], ops.minimum(max_t, frames)[:, None], frames[:, None],
         within_budget if time_mask_budget < 1 else None,
     )
-    if time_masks_per_frame > 0:
-        # Adaptive multiplicity: masks past min(mT, floor(p_M * tau)) get width 0.
-        n_masks = floor_ratio(frames, time_masks_per_frame)[:, None]
-        time_widths = ops.where(first < n_masks, time_widths, 0)
+    if counted is not None:
+        time_widths = ops.where(counted, time_widths, 0)
 
     anchors = shifts = None
     if time_warp_param:
@@ -219,10 +197,8 @@ def draw(
         rects += sample_bands(u[2], u[3], ops.minimum(n_freq, rect_freq_param), n_freq)
     freq_anchors = freq_shifts = noise_seed = None
     if freq_warp_param:
-        bins = ops.full((batch,), n_freq, dtype="int32")
-        freq_anchors, freq_shifts = sample_warp(
-            parts["fwarp"][:, 0], parts["fwarp"][:, 1], ops.minimum(n_freq, freq_warp_param), bins
-        )
+        warp = ops.minimum(n_freq, freq_warp_param)
+        freq_anchors, freq_shifts = sample_warp(parts["fwarp"][:, 0], parts["fwarp"][:, 1], warp, n_freq)
     if noise:
         noise_seed = ops.cast(parts["noise"][0] * (2.0**31 - 1), "int32")
     draws = Draws(lengths, freq_starts, freq_widths, time_starts, time_widths, anchors, shifts,

@@ -1,17 +1,7 @@
-"""Pure tensor functions behind :class:`spec_augment.SpecAugment`.
+"""Pure tensor functions behind :class:`spec_augment.SpecAugment`: no state, no random draws.
 
-Nothing here holds state or draws random numbers: the layer draws every random parameter
-(:mod:`spec_augment.drawing`, a :class:`~spec_augment.drawing.Draws`) and hands the small
-per-example vectors to :func:`augment`. These functions are deterministic and can be used and
-tested on their own.
-
-Layouts. ``time_axis`` and ``freq_axis`` locate the axes of a spectrogram batch:
-
-* ``(batch, time, freq)``: time 1, freq 2;
-* ``(batch, time, freq, channels)`` (``channels_last``): time 1, freq 2;
-* ``(batch, channels, time, freq)`` (``channels_first``): time 2, freq 3.
-
-Every per-example mask or warp is shared by all channels of that example.
+The layer draws every random parameter (a :class:`~spec_augment.drawing.Draws`) and :func:`augment` applies them.
+``time_axis``/``freq_axis`` come from :func:`spectrogram_axes`; all channels of an example share its masks and warps.
 """
 
 from __future__ import annotations
@@ -43,9 +33,7 @@ def spectrogram_axes(rank: int, data_format: str) -> Tuple[int, int]:
 
 
 def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
-    """``(batch, n_masks)`` bands -> ``(batch, size)`` bool, true where any band covers the bin.
-
-    Bands may overlap; a band of width 0 covers nothing; ``n_masks`` may be 0.
+    """``(batch, n_masks)`` bands -> ``(batch, size)`` bool, true where any band covers the bin (overlaps allowed).
 
     >>> import numpy as np
     >>> np.asarray(bands_to_mask(np.array([[1, 4, 0]]), np.array([[2, 1, 0]]), 6)).astype(int).tolist()
@@ -74,14 +62,12 @@ def _band_cells(starts: Any, widths: Any, size: Any) -> Any:
 def rectangles_to_mask(time_starts: Any, time_widths: Any, freq_starts: Any, freq_widths: Any, n_time: Any, n_freq: Any) -> Any:
     """``(batch, n_rect)`` time and frequency bands -> ``(batch, n_time, n_freq)`` bool, true in any rectangle.
 
-    The union of the rectangles is a product of band indicators summed over rectangles: one small
-    batched matrix product, no loop.
-
     >>> import numpy as np
     >>> cells = rectangles_to_mask(np.array([[1]]), np.array([[2]]), np.array([[0]]), np.array([[1]]), 4, 2)
     >>> np.asarray(cells).astype(int)[0].tolist()
     [[0, 0], [1, 0], [1, 0], [0, 0]]
     """
+    # The union: band indicators multiplied and summed over the rectangles, one small batched matmul.
     in_time = ops.cast(_band_cells(time_starts, time_widths, n_time), "float32")
     in_freq = ops.cast(_band_cells(freq_starts, freq_widths, n_freq), "float32")
     return ops.matmul(ops.transpose(in_time, (0, 2, 1)), in_freq) > 0.5
@@ -91,12 +77,10 @@ def _apply_masks(
     inputs: Any, time_mask: Any, freq_mask: Any, valid: Optional[Any], mask_value: Any, time_axis: int, freq_axis: int,
     cells: Optional[Any] = None,
 ) -> Any:
-    """Set the cells of masked frames or bins (within the ``valid`` frames), and the ``(batch, time,
-    freq)`` ``cells`` (rectangles, inside the valid frames), to ``mask_value``.
+    """Set masked frames and bins (within the ``valid`` frames) and the ``(batch, time, freq)`` ``cells`` to
+    ``mask_value``: a scalar, ``(batch,)`` or of the input's shape.
 
-    One full-size op: the condition is the broadcast comparison of two small per-axis codes,
-    ``time_code < freq_code``, which XLA fuses away, rather than an OR and an AND over the whole
-    tensor. ``mask_value`` is a scalar, ``(batch,)`` (one value per example) or of the input's shape.
+    One full-size op: the condition compares two small per-axis codes, which XLA fuses away.
     """
     inputs = ops.convert_to_tensor(inputs)
     # time: 0 = masked, 1 = valid and unmasked, 2 = padding (never masked)
@@ -120,21 +104,14 @@ def _apply_masks(
 def mask_along_axis(
     inputs: Any, starts: Any, widths: Any, axis: str, mask_value: Any = 0.0, data_format: str = "channels_last"
 ) -> Any:
-    """Mask bands along one axis, per example (the torchaudio-style building block).
+    """Mask int ``(batch, n_masks)`` bands along ``axis`` (``"time"`` or ``"freq"``), per example (torchaudio style).
 
-    Args:
-        inputs: spectrogram batch, rank 3 or 4.
-        starts, widths: int ``(batch, n_masks)`` bands.
-        axis: ``"time"`` or ``"freq"``.
-        mask_value: scalar or ``(batch,)``.
-        data_format: ``"channels_last"`` or ``"channels_first"`` (ignored for rank 3).
+    ``mask_value``: scalar or ``(batch,)``; ``data_format`` is ignored for rank-3 input.
 
-    Example:
-        >>> import numpy as np
-        >>> x = np.zeros((1, 6, 4), "float32")
-        >>> y = mask_along_axis(x, np.array([[1]]), np.array([[2]]), "time", mask_value=9.0)
-        >>> np.asarray(y)[0, :, 0].tolist()
-        [0.0, 9.0, 9.0, 0.0, 0.0, 0.0]
+    >>> import numpy as np
+    >>> y = mask_along_axis(np.zeros((1, 6, 4), "float32"), np.array([[1]]), np.array([[2]]), "time", mask_value=9.0)
+    >>> np.asarray(y)[0, :, 0].tolist()
+    [0.0, 9.0, 9.0, 0.0, 0.0, 0.0]
     """
     if axis not in ("time", "freq"):
         raise ValueError(f"`axis` must be 'time' or 'freq', got axis={axis!r}.")
@@ -152,29 +129,21 @@ def mask_along_axis(
 
 
 def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any) -> Any:
-    """Source position of every output frame under the paper's piecewise-linear time warp.
+    """float32 ``(batch, n_frames)`` source position of every output frame under the paper's time warp.
 
-    Within an example's ``tau = lengths[b]`` valid frames, the map keeps frame 0 and frame ``tau - 1``
-    fixed and moves frame ``anchors[b]`` to ``anchors[b] + shifts[b]``, linearly in between. Frames at
-    or past ``tau`` and examples with ``shifts[b] == 0`` map to themselves exactly.
+    Within ``lengths[b]`` frames, frames 0 and ``lengths[b] - 1`` stay fixed and frame ``anchors[b]`` moves to
+    ``anchors[b] + shifts[b]`` (int ``(batch,)``), linearly in between; later frames and a shift of 0 map to
+    themselves (``lengths`` ``None``: all frames). An integral position is exact.
 
-    Args:
-        anchors, shifts, lengths: int tensors ``(batch,)``; ``0 <= anchors + shifts <= lengths - 1``.
-        n_frames: size of the time axis.
-
-    Returns:
-        float32 ``(batch, n_frames)``: output frame ``t`` reads the input at position ``src[b, t]``.
-
-    Example:
-        >>> import numpy as np
-        >>> src = warp_source_positions(np.array([2]), np.array([2]), np.array([7]), 8)
-        >>> np.round(np.asarray(src), 2).tolist()  # frame 2 moves to 4; frames 0, 6 (and padding 7) fixed
-        [[0.0, 0.5, 1.0, 1.5, 2.0, 4.0, 6.0, 7.0]]
+    >>> import numpy as np
+    >>> src = warp_source_positions(np.array([2]), np.array([2]), np.array([7]), 8)
+    >>> np.round(np.asarray(src), 2).tolist()  # frame 2 moves to 4; frames 0, 6 (and padding 7) fixed
+    [[0.0, 0.5, 1.0, 1.5, 2.0, 4.0, 6.0, 7.0]]
     """
     frames = ops.arange(n_frames, dtype="int32")[None, :]
     anchors = ops.cast(anchors, "int32")[:, None]
     destinations = anchors + ops.cast(shifts, "int32")[:, None]
-    last = ops.cast(lengths, "int32")[:, None] - 1
+    last = (n_frames if lengths is None else ops.cast(lengths, "int32")[:, None]) - 1
     # Guarded denominators: a zero-length segment is only ever evaluated where it is not selected.
     left = _ratio(frames, anchors, ops.maximum(destinations, 1))
     right = ops.cast(anchors, "float32") + _ratio(frames - destinations, last - anchors, ops.maximum(last - destinations, 1))
@@ -199,24 +168,15 @@ def _ratio(a: Any, b: Any, divisor: Any) -> Any:
 
 
 def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
-    """Resample ``inputs`` along time at the per-example positions ``sources`` (linear interpolation).
+    """Resample ``inputs`` along ``time_axis`` at float32 ``(batch, time)`` positions ``sources`` (linearly).
 
-    Args:
-        inputs: spectrogram batch.
-        sources: float32 ``(batch, time)`` from :func:`warp_source_positions`.
-        time_axis: 1 or 2 (see :func:`spectrogram_axes`).
+    Frames whose source position is an integer are copied bit-exactly, inf and NaN included; the non-finite rules of
+    an interpolated frame are in docs/layer.md.
 
-    Frames whose source position is an integer are copied bit-exactly, infinities and NaN included.
-    A frame between two source frames is ``(1 - a) * below + a * above``, computed in float32 for
-    16-bit inputs: it is NaN only if a neighbour is NaN (or the two are infinities of opposite signs),
-    an infinite neighbour gives an infinite result, and no difference of large values can overflow.
-
-    Example:
-        >>> import numpy as np
-        >>> x = np.array([[0.0, 10.0, -np.inf, 30.0]], "float32")[:, :, None]  # (batch, time, freq)
-        >>> y = time_warp(x, np.array([[0.0, 0.5, 2.0, 2.5]], "float32"), time_axis=1)
-        >>> np.asarray(y)[0, :, 0].tolist()
-        [0.0, 5.0, -inf, -inf]
+    >>> import numpy as np
+    >>> x = np.array([[0.0, 10.0, -np.inf, 30.0]], "float32")[:, :, None]  # (batch, time, freq)
+    >>> np.asarray(time_warp(x, np.array([[0.0, 0.5, 2.0, 2.5]], "float32"), time_axis=1))[0, :, 0].tolist()
+    [0.0, 5.0, -inf, -inf]
     """
     inputs = ops.convert_to_tensor(inputs)
     n_frames = ops.shape(inputs)[time_axis]
@@ -254,20 +214,16 @@ def valid_frames(lengths: Any, n_frames: Any) -> Any:
 
 
 def masked_mean(inputs: Any, lengths: Optional[Any], time_axis: int) -> Any:
-    """Per-example mean of the finite cells of the valid frames (all frequencies and channels), ``(batch,)``.
+    """``(batch,)`` mean of the finite cells of each example's valid frames (0 if none), without gradient.
 
-    Computed in float64 for float64 inputs and in float32 otherwise. Infinite and NaN cells are left
-    out (a log spectrogram of silence holds ``-inf``); an example without a finite cell gets 0.
-    No gradient flows through the mean: it is the constant the masks are filled with.
+    In float64 for float64 inputs, else float32 (a log spectrogram of silence holds ``-inf``: left out).
 
-    Example:
-        >>> import numpy as np
-        >>> x = np.array([[1.0, 3.0, -np.inf, 100.0]], "float32")[:, :, None]
-        >>> np.asarray(masked_mean(x, np.array([3]), time_axis=1)).tolist()  # frame 3 is padding
-        [2.0]
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 3.0, -np.inf, 100.0]], "float32")[:, :, None]
+    >>> np.asarray(masked_mean(x, np.array([3]), time_axis=1)).tolist()  # frame 3 is padding
+    [2.0]
     """
     dtype = "float64" if keras_backend.standardize_dtype(inputs.dtype) == "float64" else "float32"
-    # The fill is an imputed constant: no gradient flows through it (nor through the cond below).
     return _backend_ops.constant_of(lambda x: _finite_mean(x, lengths, time_axis), ops.cast(inputs, dtype))
 
 
@@ -303,11 +259,8 @@ def _finite_mean(values: Any, lengths: Optional[Any], time_axis: int) -> Any:
 
 
 def noise_fill(inputs: Any, lengths: Optional[Any], time_axis: int, seed: Any) -> Any:
-    """Normal draws of the input's shape with each example's mean and standard deviation.
-
-    Both over the finite cells of the valid frames (the rules of :func:`masked_mean`); the standard
-    deviation is the population one (0 for fewer than two finite cells). ``seed``: int32 ``(2,)``,
-    the same seed gives the same fill.
+    """Normal draws of the input's shape with each example's :func:`masked_mean` and (population) standard
+    deviation over the same cells; ``seed``: int32 ``(2,)``, the same seed gives the same fill.
 
     >>> import numpy as np
     >>> x = np.array([[1.0, 3.0, np.inf, 100.0]], "float32")[:, :, None]  # frame 3 is padding
@@ -324,25 +277,17 @@ def noise_fill(inputs: Any, lengths: Optional[Any], time_axis: int, seed: Any) -
 
 
 def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_value: Any) -> Any:
-    """The whole SpecAugment transform for drawn parameters: time warp, frequency warp, then masks. Pure.
+    """The whole transform for :class:`~spec_augment.drawing.Draws`: time warp, frequency warp, then masks. Pure.
 
-    Args:
-        inputs: spectrogram batch.
-        draws: a :class:`~spec_augment.drawing.Draws`, as ``SpecAugment.get_random_transformation``
-            returns it. A warp or rectangles whose fields are ``None`` are off; ``lengths`` ``None`` =
-            every frame valid.
-        time_axis, freq_axis: from :func:`spectrogram_axes`.
-        mask_value: a number, ``"mean"`` for each example's mean over its valid frames, or ``"noise"``
-            for normal draws with each example's mean and standard deviation (:func:`noise_fill`; its
-            seed is ``draws.noise_seed``); both taken before warp and masks.
+    ``mask_value``: a number, ``"mean"`` (:func:`masked_mean`) or ``"noise"`` (:func:`noise_fill` seeded by
+    ``draws.noise_seed``), both of the input before warps and masks.
 
-    Example:
-        >>> import numpy as np
-        >>> draws = Draws(lengths=None, time_starts=np.array([[1]]), time_widths=np.array([[2]]),
-        ...               freq_starts=np.array([[0]]), freq_widths=np.array([[0]]))
-        >>> x = np.arange(8, dtype="float32").reshape(1, 4, 2)
-        >>> np.asarray(augment(x, draws, time_axis=1, freq_axis=2, mask_value="mean")).tolist()
-        [[[0.0, 1.0], [3.5, 3.5], [3.5, 3.5], [6.0, 7.0]]]
+    >>> import numpy as np
+    >>> draws = Draws(lengths=None, time_starts=np.array([[1]]), time_widths=np.array([[2]]),
+    ...               freq_starts=np.array([[0]]), freq_widths=np.array([[0]]))
+    >>> x = np.arange(8, dtype="float32").reshape(1, 4, 2)
+    >>> np.asarray(augment(x, draws, time_axis=1, freq_axis=2, mask_value="mean")).tolist()
+    [[[0.0, 1.0], [3.5, 3.5], [3.5, 3.5], [6.0, 7.0]]]
     """
     shape = ops.shape(inputs)
     n_time, n_freq = shape[time_axis], shape[freq_axis]
@@ -350,16 +295,15 @@ def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_v
     valid = None if lengths is None else valid_frames(lengths, n_time)
     outputs = inputs
     if draws.warp_anchors is not None:
-        frames = ops.full((shape[0],), n_time, dtype="int32") if lengths is None else lengths
-        sources = warp_source_positions(draws.warp_anchors, draws.warp_shifts, frames, n_time)
+        sources = warp_source_positions(draws.warp_anchors, draws.warp_shifts, lengths, n_time)
         outputs = time_warp(outputs, sources, time_axis)
     if draws.freq_warp_anchors is not None:
-        # The time warp's resampling along the other axis; padding frames are put back as they were.
-        bins = ops.full((shape[0],), n_freq, dtype="int32")
-        sources = warp_source_positions(draws.freq_warp_anchors, draws.freq_warp_shifts, bins, n_freq)
-        # With the bins first, every gathered bin is a contiguous row (all frames), as frames are for the time warp.
+        # The time warp along the bins, put first: every gathered bin is then a contiguous row (all frames).
+        sources = warp_source_positions(draws.freq_warp_anchors, draws.freq_warp_shifts, None, n_freq)
         warped = ops.swapaxes(time_warp(ops.swapaxes(outputs, 1, freq_axis), sources, 1), 1, freq_axis)
-        outputs = warped if valid is None else ops.where(ops.reshape(valid, _per_example_shape(valid, len(inputs.shape), (time_axis,))), warped, outputs)
+        # Padding frames are put back as they were.
+        keep = None if valid is None else ops.reshape(valid, _per_example_shape(valid, len(inputs.shape), (time_axis,)))
+        outputs = warped if keep is None else ops.where(keep, warped, outputs)
     cells = None
     if draws.rect_time_starts is not None:
         cells = rectangles_to_mask(draws.rect_time_starts, draws.rect_time_widths, draws.rect_freq_starts,
@@ -376,18 +320,6 @@ def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_v
 
 
 __all__ = [
-    "Draws",
-    "augment",
-    "as_ratio",
-    "bands_to_mask",
-    "floor_ratio",
-    "mask_along_axis",
-    "masked_mean",
-    "noise_fill",
-    "rectangles_to_mask",
-    "sample_bands",
-    "spectrogram_axes",
-    "time_warp",
-    "valid_frames",
-    "warp_source_positions",
+    "Draws", "augment", "as_ratio", "bands_to_mask", "floor_ratio", "mask_along_axis", "masked_mean", "noise_fill",
+    "rectangles_to_mask", "sample_bands", "spectrogram_axes", "time_warp", "valid_frames", "warp_source_positions",
 ]
