@@ -1,8 +1,5 @@
-"""What differs between the Keras backends: the random source, frame gathers, interpolation, run-time
-checks, and how a call compiles. Everything else in the package is ``keras.ops`` code.
-
-TensorFlow is imported here on that backend alone; JAX and PyTorch run no TensorFlow op.
-"""
+"""What differs between the Keras backends: the random source, frame gathers, interpolation, run-time checks and how
+a call compiles; the rest of the package is ``keras.ops`` code. TensorFlow is imported here on that backend alone."""
 
 from __future__ import annotations
 
@@ -20,9 +17,8 @@ TENSORFLOW = BACKEND == "tensorflow"
 if TENSORFLOW:
     import tensorflow as tf
 
-# Up to this many bands of a kind, bands_to_mask ORs them one by one instead of reducing: XLA then
-# fuses the masks into the final select under jax.jit. Under TensorFlow's XLA the fusion would
-# recompute the bands inside the warp's loop, so TensorFlow keeps the reduction (docs/speed.md).
+# Up to this many bands of a kind, bands_to_mask ORs them one by one: jax.jit then fuses the masks into the final
+# select. TensorFlow's XLA would recompute the bands inside the warp's loop, so it keeps the reduction.
 UNROLLED_BANDS = 8 if BACKEND == "jax" else 0
 
 # Keras' SeedGenerator reads its state and writes it back in two steps; threads sharing a layer
@@ -41,19 +37,14 @@ def draw_dtype() -> str:
 
 # ---------------------------------------------------------------------------------------- random source
 def new_tf_generator(seed: int) -> Any:
-    """On TensorFlow, a Philox generator keyed by ``seed`` (None elsewhere).
-
-    Its read-and-advance is one atomic op, so parallel ``tf.data`` calls and threads never share a
-    draw; the seed is the cipher's key and the call count its counter, so seeds never share a stream.
-    """
+    """On TensorFlow, a Philox generator keyed by ``seed`` (None elsewhere): an atomic read-and-advance, so parallel
+    calls never share a draw, and the seed is the cipher's key, so seeds never share a stream."""
     return tf.random.Generator.from_state([0, 0, seed], alg="philox") if TENSORFLOW else None
 
 
 def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> Any:
-    """Uniform [0, 1) draws of ``shape``: one atomic read-and-advance of the layer's random state.
-
-    ``like`` is the input (its device on PyTorch; its trace on JAX).
-    """
+    """Uniform [0, 1) draws of ``shape``: one atomic read-and-advance of the layer's random state; ``like``: the
+    input (its device on PyTorch)."""
     dtype = draw_dtype()
     if tf_generator is not None:
         seed = tf_generator.make_seeds(1)[:, 0]
@@ -81,8 +72,7 @@ def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> An
 
 
 def normal(shape: Any, seed: Any, dtype: str, like: Any) -> Any:
-    """Standard normal draws of ``shape`` from a drawn int32 ``(2,)`` seed: stateless, so reproducible
-    wherever the seed is (the noise fill's draw comes from the layer's state through the seed)."""
+    """Standard normal draws of ``shape`` from a drawn int32 ``(2,)`` seed (stateless: the layer's state drew it)."""
     if TENSORFLOW:
         return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
     if BACKEND == "jax":
@@ -118,9 +108,8 @@ def gather_frames(inputs: Any, indices: Any, time_axis: int) -> Any:
     """``out[b, ..., t, ...] = inputs[b, ..., indices[b, t], ...]`` along ``time_axis``."""
     if TENSORFLOW:
         return tf.gather(inputs, indices, axis=time_axis, batch_dims=1)
-    # One take of whole rows from the input flattened to (rows, cells per frame): no full-size index
-    # (take_along_axis broadcasts the index to the input's size), a contiguous copy per frame
-    # (torch: an embedding lookup; JAX: a gather XLA fuses with the interpolation).
+    # One take of whole rows from the input as (rows, cells per frame): no full-size index (take_along_axis would
+    # broadcast it to the input's size), a contiguous copy per frame.
     shape = tuple(inputs.shape)
     n_frames = shape[time_axis]
     indices = ops.cast(indices, "int32")  # (batch, new_time)
@@ -133,12 +122,9 @@ def gather_frames(inputs: Any, indices: Any, time_axis: int) -> Any:
 
 
 def interpolate_frames(below: Any, above: Any, fraction: Any, compute_dtype: str) -> Any:
-    """``(1 - fraction) * below + fraction * above`` in ``compute_dtype``; ``below`` bit-exactly where
-    ``fraction == 0``, even next to an infinite or NaN ``above``.
-
-    No ``above - below``: it is NaN for an infinite ``below`` and overflows for large mixed signs.
-    ``below`` and ``above`` must be temporaries of the caller's (the gathers' outputs): PyTorch
-    reuses them as buffers.
+    """``(1 - fraction) * below + fraction * above`` in ``compute_dtype``; ``below`` bit-exactly where ``fraction``
+    is 0, even next to a non-finite ``above``. No ``above - below``: NaN next to an infinity, overflow for large mixed signs.
+    ``below`` and ``above`` must be the caller's temporaries (the gathers' outputs): PyTorch reuses them as buffers.
     """
     if TENSORFLOW:
         # `multiply_no_nan` is 0 where `fraction` is 0 whatever `above` holds, so the exact copy needs
@@ -157,12 +143,9 @@ def interpolate_frames(below: Any, above: Any, fraction: Any, compute_dtype: str
 
 
 def _interpolate_frames_torch(below: Any, above: Any, fraction: Any) -> Any:
-    # A CPU torch.where is costly next to a multiply; clearing the bits of `above * -fraction` where
-    # fraction is 0 is one vectorized pass and gives +0.0, so `below * 1 - 0` is `below`, -0.0 included.
-    # Bits carry no gradient: only for inputs autograd does not follow (the usual case: features
-    # computed without trainable layers before the augmentation).
-    # `below` and `above` are the gathers' own fresh tensors: updating them in place saves three
-    # full-size allocations (each a round of page faults for a tensor this size on CPU).
+    # A CPU torch.where is costly next to a multiply; clearing the bits of `above * -fraction` where fraction is 0
+    # gives +0.0, so `below * 1 - 0` is `below`, -0.0 included. Bits carry no gradient: only for inputs autograd does
+    # not follow. Updating the gathers' fresh tensors in place saves three full-size allocations.
     import torch
 
     above_term = above.to(fraction.dtype).mul_(-fraction)
@@ -173,11 +156,8 @@ def _interpolate_frames_torch(below: Any, above: Any, fraction: Any) -> Any:
 
 
 def constant_of(function: Callable, inputs: Any) -> Any:
-    """``function(inputs)`` with no gradient flowing back into ``inputs``.
-
-    On TensorFlow ``stop_gradient`` is not enough for a ``tf.cond`` inside: TensorFlow still rewrites
-    the cond for its gradient, and XLA cannot compile that rewrite (``OptionalNone``).
-    """
+    """``function(inputs)`` with no gradient into ``inputs``. On TensorFlow ``stop_gradient`` is not enough for a
+    ``tf.cond`` inside: TensorFlow still rewrites the cond for its gradient, and XLA cannot compile that rewrite."""
     if not TENSORFLOW:
         return function(ops.stop_gradient(inputs))
 
@@ -211,14 +191,11 @@ class CompiledGraphs:
 def draw_and_transform_compiled(
     draw: Callable, transform: Callable, inputs: Any, lengths: Optional[Any], static_axes: bool, cache: CompiledGraphs
 ) -> Any:
-    """``transform(inputs, draw(inputs, lengths))`` in the compiled form that pays for this call.
+    """``transform(inputs, draw(inputs, lengths))`` in the compiled form that pays for this call (docs/backends.md).
 
-    The package's one compile choice. On TensorFlow: an eager call runs draw and transform as one graph
-    traced once, every axis dynamic, per (rank, dtype, lengths given): at most 16 graphs per layer,
-    none per shape. Inside a graph (``fit``, ``tf.function``, ``tf.data``) whose spectrogram axes are
-    static, the transform is one XLA kernel (reads and writes the tensor about once); with a dynamic
-    axis it runs as plain graph ops (no compile per length). On JAX and PyTorch it runs as written:
-    JAX compiles the whole train step, PyTorch runs eagerly.
+    The package's one compile choice. On TensorFlow, eagerly: one graph traced once per (rank, dtype, lengths given),
+    every axis dynamic; in a graph: the transform as one XLA kernel if the spectrogram axes are static, else plain
+    graph ops (no compile per length). JAX and PyTorch run it as written (JAX compiles the whole train step).
     """
     if not TENSORFLOW:
         return transform(inputs, draw(inputs, lengths))

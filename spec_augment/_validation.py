@@ -1,8 +1,5 @@
-"""Argument checks and data-format helpers shared by the layer and the composed builders.
-
-Every check raises a ``ValueError`` or ``TypeError`` whose message names the argument and the
-value it was given, so a bad configuration fails at construction time, before any tensor work.
-"""
+"""Argument checks shared by the layer and the composed builders: a ``ValueError`` or ``TypeError`` naming the
+argument and its value, at construction time, before any tensor work."""
 
 from __future__ import annotations
 
@@ -61,11 +58,7 @@ def check_int(
     value: Any, name: str, minimum: int = ..., maximum: Optional[int] = ..., *, allow_none: Literal[True]
 ) -> Optional[int]: ...
 def check_int(
-    value: Any,
-    name: str,
-    minimum: int = 0,
-    maximum: Optional[int] = INT32_MAX,
-    allow_none: bool = False,
+    value: Any, name: str, minimum: int = 0, maximum: Optional[int] = INT32_MAX, allow_none: bool = False
 ) -> Optional[int]:
     """An integer (Python or numpy, never bool) in ``[minimum, maximum]``; returned as a plain ``int``."""
     if value is None and allow_none:
@@ -83,13 +76,8 @@ def check_int(
 
 
 def check_float(
-    value: Any,
-    name: str,
-    low: Optional[float] = None,
-    high: Optional[float] = None,
-    low_inclusive: bool = True,
-    high_inclusive: bool = True,
-    finite: bool = True,
+    value: Any, name: str, low: Optional[float] = None, high: Optional[float] = None, low_inclusive: bool = True,
+    high_inclusive: bool = True, finite: bool = True,
 ) -> float:
     """A real number inside the given interval (finite unless ``finite=False``); a plain ``float``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -98,8 +86,7 @@ def check_float(
     too_low = low is not None and (value < low if low_inclusive else value <= low)
     too_high = high is not None and (value > high if high_inclusive else value >= high)
     if too_low or too_high or math.isnan(value) or (finite and math.isinf(value)):
-        left = "[" if low_inclusive else "("
-        right = "]" if high_inclusive else ")"
+        left, right = ("[" if low_inclusive else "("), ("]" if high_inclusive else ")")
         interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
         kind = "a finite number" if finite else "a number"
         raise ValueError(f"`{name}` must be {kind} in {interval}, got {name}={value!r}.")
@@ -139,14 +126,11 @@ def check_seed(value: Any, name: str = "seed") -> Optional[int]:
 
 
 def check_lengths(lengths: Any, batch: Any, n_steps: Any, unit: str = "frames") -> Any:
-    """``lengths`` (valid ``unit`` of each example) as int32 ``(batch,)`` clipped to ``[0, n_steps]``
-    (``n_steps`` ``None``: to ``[0, 2**31 - 1]``).
+    """``lengths`` (valid ``unit`` of each example, any integer dtype) as int32 ``(batch,)`` clipped to
+    ``[0, n_steps]`` (``None``: to ``[0, 2**31 - 1]``) before narrowing (2**32 + 3 means all of the axis, not 3).
 
-    ``None`` stays ``None``. Any integer dtype, Python and numpy sequences included; values are
-    clipped before they are narrowed to int32 (2**32 + 3 means "all of the axis", not 3). Errors name
-    ``lengths``: a float dtype, a shape other than ``(batch,)``, a size other than ``batch`` (an int;
-    a tensor for a TensorFlow graph whose batch size is only known when it runs: checked then; ``None``:
-    not checked). A symbolic ``keras.KerasTensor`` is checked and returned as it is.
+    ``None`` stays ``None``; a ``keras.KerasTensor`` is checked and returned as it is. ``batch``: an int, a tensor
+    (a TensorFlow graph's batch size, checked when it runs) or ``None`` (not checked).
     """
     if lengths is None:
         return None

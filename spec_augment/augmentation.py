@@ -73,24 +73,11 @@ class SpecAugment(keras.layers.Layer):
     """
 
     def __init__(
-        self,
-        freq_mask_param: int,
-        time_mask_param: Optional[int],
-        n_freq_mask: int = 1,
-        n_time_mask: int = 1,
-        mask_value: Union[float, str] = 0.0,
-        time_warp_param: int = 0,
-        time_mask_ratio: float = 1.0,
-        time_masks_per_frame: float = 0.0,
-        data_format: str = "channels_last",
-        seed: Optional[int] = None,
-        time_mask_budget: float = 1.0,
-        apply_probability: float = 1.0,
-        n_rect_mask: int = 0,
-        rect_time_param: int = 0,
-        rect_freq_param: int = 0,
-        freq_warp_param: int = 0,
-        **kwargs: Any,
+        self, freq_mask_param: int, time_mask_param: Optional[int], n_freq_mask: int = 1, n_time_mask: int = 1,
+        mask_value: Union[float, str] = 0.0, time_warp_param: int = 0, time_mask_ratio: float = 1.0,
+        time_masks_per_frame: float = 0.0, data_format: str = "channels_last", seed: Optional[int] = None,
+        time_mask_budget: float = 1.0, apply_probability: float = 1.0, n_rect_mask: int = 0, rect_time_param: int = 0,
+        rect_freq_param: int = 0, freq_warp_param: int = 0, **kwargs: Any,
     ) -> None:
         if "fused" in kwargs:
             kwargs.pop("fused")
@@ -135,10 +122,8 @@ class SpecAugment(keras.layers.Layer):
 
     @classmethod
     def from_policy(cls, name: str, **overrides: Any) -> "SpecAugment":
-        """A layer with a policy of the paper's Table 1: ``'LB'``, ``'LD'``, ``'SM'`` or ``'SS'``.
-
-        ``overrides`` replace any of the policy's values or add other arguments
-        (``mask_value``, ``data_format``, ``seed``, ``name``, ...).
+        """A layer with a policy of the paper's Table 1 (``'LB'``, ``'LD'``, ``'SM'``, ``'SS'``); ``overrides`` replace
+        any of its values or add other arguments (``mask_value``, ``seed``, ``name``, ...).
 
         >>> layer = SpecAugment.from_policy("LD", mask_value="mean", seed=0)
         >>> layer.time_warp_param, layer.freq_mask_param, layer.n_freq_mask, layer.time_mask_param
@@ -177,12 +162,8 @@ class SpecAugment(keras.layers.Layer):
             self._tf_generator.reset(np.asarray(store[_PHILOX_STATE_KEY]))
 
     def get_random_transformation(self, inputs: Any, lengths: Any = None) -> Draws:
-        """Draw every random parameter of one call, per example, from the layer's random state.
-
-        ``lengths`` as for a call. Returns a :class:`~spec_augment.drawing.Draws`: ``lengths`` (int32,
-        clipped; ``None`` if not given), the frequency and time bands, the warps and rectangles (``None``
-        when off), the noise fill's seed.
-        """
+        """Every random parameter of one call (``lengths`` as for a call), per example, from the layer's random
+        state: a :class:`~spec_augment.drawing.Draws`."""
         time_axis, freq_axis = self._axes(len(inputs.shape))
         shape = ops.shape(inputs)
         return drawing.draw(

@@ -126,26 +126,11 @@ def as_ratio(value: float) -> Fraction:
 
 
 def draw(
-    uniform: Callable[[Tuple[Any, int]], Any],
-    batch: Any,
-    n_time: Any,
-    n_freq: Any,
-    lengths: Optional[Any],
-    *,
-    freq_mask_param: int,
-    time_mask_param: Optional[int],
-    n_freq_mask: int,
-    n_time_mask: int,
-    time_warp_param: int,
-    time_mask_ratio: Fraction,
-    time_masks_per_frame: Fraction,
-    time_mask_budget: Fraction = Fraction(1),
-    apply_probability: float = 1.0,
-    n_rect_mask: int = 0,
-    rect_time_param: int = 0,
-    rect_freq_param: int = 0,
-    freq_warp_param: int = 0,
-    noise: bool = False,
+    uniform: Callable[[Tuple[Any, int]], Any], batch: Any, n_time: Any, n_freq: Any, lengths: Optional[Any], *,
+    freq_mask_param: int, time_mask_param: Optional[int], n_freq_mask: int, n_time_mask: int, time_warp_param: int,
+    time_mask_ratio: Fraction, time_masks_per_frame: Fraction, time_mask_budget: Fraction = Fraction(1),
+    apply_probability: float = 1.0, n_rect_mask: int = 0, rect_time_param: int = 0, rect_freq_param: int = 0,
+    freq_warp_param: int = 0, noise: bool = False,
 ) -> Draws:
     """Every random parameter of one call from one ``uniform(shape)`` draw, for checked ``lengths`` (or ``None``).
 
@@ -158,9 +143,8 @@ def draw(
     frames = ops.full((batch,), n_time, dtype="int32") if lengths is None else lengths
 
     freq = parts["freq"]
-    freq_starts, freq_widths = sample_bands(
-        freq[:, :n_freq_mask], freq[:, n_freq_mask:], ops.minimum(n_freq, freq_mask_param), n_freq
-    )
+    freq_starts, freq_widths = sample_bands(freq[:, :n_freq_mask], freq[:, n_freq_mask:],
+                                            ops.minimum(n_freq, freq_mask_param), n_freq)  # fmt: skip
 
     max_t = floor_ratio(frames, time_mask_ratio)
     if time_mask_param is not None:

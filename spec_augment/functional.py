@@ -1,7 +1,7 @@
 """Pure tensor functions behind :class:`spec_augment.SpecAugment`: no state, no random draws.
 
-The layer draws every random parameter (a :class:`~spec_augment.drawing.Draws`) and :func:`augment` applies them.
-``time_axis``/``freq_axis`` come from :func:`spectrogram_axes`; all channels of an example share its masks and warps.
+The layer draws every random parameter (a :class:`~spec_augment.drawing.Draws`); :func:`augment` applies them.
+``time_axis``/``freq_axis``: from :func:`spectrogram_axes`. The channels of an example share its masks and warps.
 """
 
 from __future__ import annotations
@@ -39,15 +39,13 @@ def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     >>> np.asarray(bands_to_mask(np.array([[1, 4, 0]]), np.array([[2, 1, 0]]), 6)).astype(int).tolist()
     [[0, 1, 1, 0, 1, 0]]
     """
-    starts = ops.cast(starts, "int32")
-    ends = starts + ops.cast(widths, "int32")
+    starts, widths = ops.cast(starts, "int32"), ops.cast(widths, "int32")
     n_masks = starts.shape[1]
     if n_masks is not None and n_masks <= _backend_ops.UNROLLED_BANDS:
         # An OR per band, no reduction (see UNROLLED_BANDS).
-        positions = ops.arange(size, dtype="int32")[None, :]
         covered = ops.zeros((ops.shape(starts)[0], size), "bool")
         for band in range(n_masks):
-            covered = covered | ((positions >= starts[:, band : band + 1]) & (positions < ends[:, band : band + 1]))
+            covered = covered | _band_cells(starts[:, band : band + 1], widths[:, band : band + 1], size)[:, 0]
         return covered
     return ops.any(_band_cells(starts, widths, size), axis=1)
 
@@ -146,7 +144,8 @@ def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any
     last = (n_frames if lengths is None else ops.cast(lengths, "int32")[:, None]) - 1
     # Guarded denominators: a zero-length segment is only ever evaluated where it is not selected.
     left = _ratio(frames, anchors, ops.maximum(destinations, 1))
-    right = ops.cast(anchors, "float32") + _ratio(frames - destinations, last - anchors, ops.maximum(last - destinations, 1))
+    right_span = ops.maximum(last - destinations, 1)
+    right = ops.cast(anchors, "float32") + _ratio(frames - destinations, last - anchors, right_span)
     sources = ops.where(frames <= destinations, left, right)
     # `>=`: the last valid frame stays fixed even when the anchor lands on it (a degenerate right segment).
     unchanged = (frames >= last) | (ops.cast(shifts, "int32")[:, None] == 0)
@@ -187,10 +186,9 @@ def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
     upper = ops.minimum(lower + 1, n_frames - 1)
     below = _backend_ops.gather_frames(inputs, lower, time_axis)
     above = _backend_ops.gather_frames(inputs, upper, time_axis)
-    rank = len(inputs.shape)
     dtype = keras_backend.standardize_dtype(inputs.dtype)
     compute_dtype = "float32" if dtype in ("float16", "bfloat16") else dtype
-    fraction = ops.reshape(ops.cast(fraction, compute_dtype), _per_example_shape(fraction, rank, (time_axis,)))
+    fraction = _along_time(ops.cast(fraction, compute_dtype), len(inputs.shape), time_axis)
     return _backend_ops.interpolate_frames(below, above, fraction, compute_dtype)
 
 
@@ -201,6 +199,11 @@ def _per_example_shape(tensor: Any, rank: int, axes: Tuple[int, ...]) -> Tuple[A
     for position, axis in enumerate(axes):
         target[axis] = shape[1 + position]
     return tuple(target)
+
+
+def _along_time(per_frame: Any, rank: int, time_axis: int) -> Any:
+    """A ``(batch, time)`` tensor reshaped to broadcast along the time axis of a rank-``rank`` batch."""
+    return ops.reshape(per_frame, _per_example_shape(per_frame, rank, (time_axis,)))
 
 
 def valid_frames(lengths: Any, n_frames: Any) -> Any:
@@ -228,20 +231,14 @@ def masked_mean(inputs: Any, lengths: Optional[Any], time_axis: int) -> Any:
 
 
 def _finite_mean(values: Any, lengths: Optional[Any], time_axis: int) -> Any:
-    rank = len(values.shape)
-    dtype = values.dtype
-    reduce_axes = tuple(range(1, rank))
-    n_frames = ops.shape(values)[time_axis]
-    cells_per_frame = ops.cast(ops.prod(ops.shape(values)[1:]), dtype) / ops.cast(n_frames, dtype)
+    shape, dtype, reduce_axes = ops.shape(values), values.dtype, tuple(range(1, len(values.shape)))
+    cells_per_frame = ops.cast(ops.prod(shape[1:]), dtype) / ops.cast(shape[time_axis], dtype)
     if lengths is None:
-        valid = None
-        count = ops.cast(n_frames, dtype) * cells_per_frame * ops.ones((ops.shape(values)[0],), dtype)
-        total = ops.sum(values, axis=reduce_axes)
+        valid, frames = None, ops.full((shape[0],), shape[time_axis], "int32")
     else:
-        valid = valid_frames(lengths, n_frames)
-        valid = ops.reshape(valid, _per_example_shape(valid, rank, (time_axis,)))
-        count = ops.cast(lengths, dtype) * cells_per_frame
-        total = ops.sum(ops.where(valid, values, 0.0), axis=reduce_axes)
+        valid, frames = _along_time(valid_frames(lengths, shape[time_axis]), len(shape), time_axis), lengths
+    count = ops.cast(frames, dtype) * cells_per_frame
+    total = ops.sum(values if valid is None else ops.where(valid, values, 0.0), axis=reduce_axes)
 
     def finite_only():
         # Rare: only when some cell is inf or NaN. Costs two more passes.
@@ -251,11 +248,8 @@ def _finite_mean(values: Any, lengths: Optional[Any], time_axis: int) -> Any:
         return ops.where(finite_count > 0, finite_total / ops.maximum(finite_count, 1.0), 0.0)
 
     # A finite sum means every cell was finite: the plain mean is the answer and one pass suffices.
-    return ops.cond(
-        ops.all(ops.isfinite(total)),
-        lambda: ops.where(count > 0, total / ops.maximum(count, 1.0), 0.0),
-        finite_only,
-    )
+    plain_mean = ops.where(count > 0, total / ops.maximum(count, 1.0), 0.0)
+    return ops.cond(ops.all(ops.isfinite(total)), lambda: plain_mean, finite_only)
 
 
 def noise_fill(inputs: Any, lengths: Optional[Any], time_axis: int, seed: Any) -> Any:
@@ -302,8 +296,8 @@ def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_v
         sources = warp_source_positions(draws.freq_warp_anchors, draws.freq_warp_shifts, None, n_freq)
         warped = ops.swapaxes(time_warp(ops.swapaxes(outputs, 1, freq_axis), sources, 1), 1, freq_axis)
         # Padding frames are put back as they were.
-        keep = None if valid is None else ops.reshape(valid, _per_example_shape(valid, len(inputs.shape), (time_axis,)))
-        outputs = warped if keep is None else ops.where(keep, warped, outputs)
+        rank = len(inputs.shape)
+        outputs = warped if valid is None else ops.where(_along_time(valid, rank, time_axis), warped, outputs)
     cells = None
     if draws.rect_time_starts is not None:
         cells = rectangles_to_mask(draws.rect_time_starts, draws.rect_time_widths, draws.rect_freq_starts,
