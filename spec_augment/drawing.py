@@ -81,13 +81,7 @@ def sample_bands(
 
 def sample_warp(uniform_anchor: Any, uniform_shift: Any, warp: Any, lengths: Any) -> Tuple[Any, Any]:
     """Uniform [0, 1) draws ``(batch,)`` -> the warp's ``(anchors, shifts)``: anchor uniform on
-    ``warp .. length - warp - 1``, shift on ``-warp .. warp``; ``length <= 2 * warp``: 0 and 0 (no warp).
-
-    >>> import numpy as np
-    >>> anchors, shifts = sample_warp(np.array([0.0, 0.99, 0.5]), np.array([0.0, 0.99, 0.5]), 2, np.array([10, 10, 4]))
-    >>> np.asarray(anchors).tolist(), np.asarray(shifts).tolist()  # anchors 2..7, shifts -2..2; 4 <= 2 * 2
-    ([2, 7, 0], [-2, 2, 0])
-    """
+    ``warp .. length - warp - 1``, shift on ``-warp .. warp``; ``length <= 2 * warp``: 0 and 0 (no warp)."""
     uniform_anchor = ops.convert_to_tensor(uniform_anchor)
     dtype = uniform_anchor.dtype
     warp, lengths = ops.cast(warp, "int32"), ops.cast(lengths, "int32")
@@ -136,15 +130,16 @@ def draw(
 
     A feature that is off draws nothing, so the draws of the others do not change.
     """
-    sizes = {"freq": 2 * n_freq_mask, "time": 2 * n_time_mask, "warp": 2 if time_warp_param else 0,
-             "apply": int(apply_probability < 1), "rect": 4 * n_rect_mask, "fwarp": 2 if freq_warp_param else 0,
+    # In this order: the columns of the one draw, each part (batch, size), widths before starts.
+    sizes = {"freq_widths": n_freq_mask, "freq_starts": n_freq_mask, "time_widths": n_time_mask,
+             "time_starts": n_time_mask, "warp": 2 if time_warp_param else 0, "apply": int(apply_probability < 1),
+             "rect_time_widths": n_rect_mask, "rect_time_starts": n_rect_mask, "rect_freq_widths": n_rect_mask,
+             "rect_freq_starts": n_rect_mask, "fwarp": 2 if freq_warp_param else 0,
              "noise": 2 if noise else 0}  # fmt: skip
-    parts = split_uniform(uniform, batch, sizes)
+    u = split_uniform(uniform, batch, sizes)
     frames = ops.full((batch,), n_time, dtype="int32") if lengths is None else lengths
-
-    freq = parts["freq"]
-    freq_starts, freq_widths = sample_bands(freq[:, :n_freq_mask], freq[:, n_freq_mask:],
-                                            ops.minimum(n_freq, freq_mask_param), n_freq)  # fmt: skip
+    max_f = ops.minimum(n_freq, freq_mask_param)
+    freq_starts, freq_widths = sample_bands(u["freq_widths"], u["freq_starts"], max_f, n_freq)
 
     max_t = floor_ratio(frames, time_mask_ratio)
     if time_mask_param is not None:
@@ -161,11 +156,8 @@ def draw(
         kept = ops.where(ops.cumsum(widths, axis=1) <= budget, widths, 0)
         return ops.where(first == 0, ops.minimum(widths, budget), kept)
 
-    time = parts["time"]
-    time_starts, time_widths = sample_bands(
-        time[:, :n_time_mask], time[:, n_time_mask:], ops.minimum(max_t, frames)[:, None], frames[:, None],
-        within_budget if time_mask_budget < 1 else None,
-    )
+    time_starts, time_widths = sample_bands(u["time_widths"], u["time_starts"], ops.minimum(max_t, frames)[:, None],
+                                            frames[:, None], within_budget if time_mask_budget < 1 else None)
     if counted is not None:
         time_widths = ops.where(counted, time_widths, 0)
 
@@ -173,24 +165,24 @@ def draw(
     if time_warp_param:
         # W beyond the axis warps nothing either way; capping it first keeps 2 * W inside int32.
         warp = ops.minimum(ops.cast(n_time, "int32"), time_warp_param)
-        anchors, shifts = sample_warp(parts["warp"][:, 0], parts["warp"][:, 1], warp, frames)
+        anchors, shifts = sample_warp(u["warp"][:, 0], u["warp"][:, 1], warp, frames)
     rects: Tuple[Any, ...] = (None,) * 4
     if n_rect_mask:
-        u = [parts["rect"][:, k * n_rect_mask : (k + 1) * n_rect_mask] for k in range(4)]
-        rects = sample_bands(u[0], u[1], ops.minimum(frames, rect_time_param)[:, None], frames[:, None])
-        rects += sample_bands(u[2], u[3], ops.minimum(n_freq, rect_freq_param), n_freq)
+        widest, tallest = ops.minimum(frames, rect_time_param)[:, None], ops.minimum(n_freq, rect_freq_param)
+        rects = sample_bands(u["rect_time_widths"], u["rect_time_starts"], widest, frames[:, None])
+        rects += sample_bands(u["rect_freq_widths"], u["rect_freq_starts"], tallest, n_freq)
     freq_anchors = freq_shifts = noise_seed = None
     if freq_warp_param:
         warp = ops.minimum(n_freq, freq_warp_param)
-        freq_anchors, freq_shifts = sample_warp(parts["fwarp"][:, 0], parts["fwarp"][:, 1], warp, n_freq)
+        freq_anchors, freq_shifts = sample_warp(u["fwarp"][:, 0], u["fwarp"][:, 1], warp, n_freq)
     if noise:
-        noise_seed = ops.cast(parts["noise"][0] * (2.0**31 - 1), "int32")
+        noise_seed = ops.cast(u["noise"][0] * (2.0**31 - 1), "int32")
     draws = Draws(lengths, freq_starts, freq_widths, time_starts, time_widths, anchors, shifts,
                   rects[0], rects[1], rects[2], rects[3], freq_anchors, freq_shifts, noise_seed)  # fmt: skip
     if apply_probability >= 1:
         return draws
     # An example left out gets bands and shifts of width 0: every op then copies it bit-exactly.
-    applied = parts["apply"][:, 0] < apply_probability
+    applied = u["apply"][:, 0] < apply_probability
     return draws._replace(**{
         name: ops.where(applied if len(value.shape) == 1 else applied[:, None], value, 0)
         for name, value in draws._asdict().items()
