@@ -22,8 +22,7 @@ MAX_MASKS = 4096
 _SEED_STATE_KEY = "seed_generator_state"
 _PHILOX_STATE_KEY = "philox_state"
 _RANDOM_STATE_KEYS = (_SEED_STATE_KEY, _PHILOX_STATE_KEY)
-# The constructor's arguments, all in the config; fixed once the layer is made (a compiled step would
-# keep the old values).
+# The constructor's arguments, all in the config; fixed once the layer is made (a compiled step keeps them).
 _ARGUMENTS = (
     "freq_mask_param", "time_mask_param", "n_freq_mask", "n_time_mask", "mask_value", "time_warp_param",
     "time_mask_ratio", "time_masks_per_frame", "data_format", "seed", "time_mask_budget", "apply_probability",
@@ -102,10 +101,9 @@ class SpecAugment(keras.layers.Layer):
         self.rect_time_param = validation.check_int(rect_time_param, "rect_time_param")
         self.rect_freq_param = validation.check_int(rect_freq_param, "rect_freq_param")
         self.freq_warp_param = validation.check_int(freq_warp_param, "freq_warp_param")
-        # Unseeded: Python's random, as Keras' own random layers, so keras.utils.set_random_seed holds.
+        # Unseeded: Python's random, as Keras' own random layers, so keras.utils.set_random_seed holds. The Keras
+        # generator holds the state on every backend; TensorFlow draws from an atomic Philox generator.
         stream = self.seed if self.seed is not None else random.randint(1, validation.SEED_MAX)
-        # The Keras generator holds the state on every backend (same weights in a .keras file);
-        # TensorFlow draws from a Philox generator whose read-and-advance is atomic.
         self.seed_generator = keras.random.SeedGenerator(stream)
         self._tf_generator = _backend_ops.new_tf_generator(stream)
         self._stream, self._tf_data_generator = stream, None  # the latter made on a first tf.data call (_tf_data)
@@ -143,8 +141,7 @@ class SpecAugment(keras.layers.Layer):
 
     # ------------------------------------------------------------------ randomness
     def save_own_variables(self, store):
-        # Keras saves no seed-generator state, so a loaded model would replay the masks of its first
-        # steps: the random state goes beside the variables, and a resumed model draws on where it stopped.
+        # Keras saves no seed-generator state: saved here, a resumed model draws on instead of replaying its masks.
         super().save_own_variables(store)
         store[_SEED_STATE_KEY] = ops.convert_to_numpy(self.seed_generator.state.value)
         if self._tf_generator is not None:
@@ -153,8 +150,7 @@ class SpecAugment(keras.layers.Layer):
     def load_own_variables(self, store):
         keys = list(store.keys())
         super().load_own_variables({key: store[key] for key in keys if key not in _RANDOM_STATE_KEYS})
-        # Files saved before 1.1 have neither entry (draws restart from `seed`); one from another
-        # backend may have a Philox state this backend does not use.
+        # Files saved before 1.1 have neither entry; one from another backend may have an unused Philox state.
         if _SEED_STATE_KEY in keys:
             state = self.seed_generator.state
             state.assign(ops.cast(np.asarray(store[_SEED_STATE_KEY]), state.dtype))
@@ -198,8 +194,7 @@ class SpecAugment(keras.layers.Layer):
             if self._tf_data_generator is None:
                 self._tf_data_generator = _tf_data.new_generator(self._stream)
             return _tf_data.augment(inputs, lengths, self._tf_data_generator, self.data_format, self.mask_value, self._draw_arguments())
-        # Keras would turn numpy `lengths` into a tensor of the backend's default int first (JAX: int32,
-        # wrapping 2**32 + 3 to 3; PyTorch: no uint64): narrow them here, clipped, once.
+        # Keras would make numpy `lengths` a tensor of the backend's int first (JAX: 2**32 + 3 wraps to 3): narrow here.
         if lengths is not None and not ops.is_tensor(lengths) and not isinstance(lengths, keras.KerasTensor):
             lengths = validation.check_lengths(lengths, None, None)
         return super().__call__(inputs, training=training, lengths=lengths, **kwargs)
