@@ -1,8 +1,5 @@
-"""Every random parameter of one SpecAugment call, drawn by name.
-
-:func:`draw` splits one uniform draw by name and turns each part into per-example parameters (bands, warps), a
-:class:`Draws` for :func:`spec_augment.functional.augment`. A new parameter: a ``Draws`` field, a size in ``draw``.
-"""
+"""Every random parameter of one SpecAugment call: :func:`draw` splits one uniform draw by name into per-example
+parameters, a :class:`Draws` for :func:`spec_augment.functional.augment`. A new one: a ``Draws`` field, a part."""
 
 from __future__ import annotations
 
@@ -95,8 +92,7 @@ def sample_warp(uniform_anchor: Any, uniform_shift: Any, warp: Any, lengths: Any
 
 
 def floor_ratio(counts: Any, ratio: Fraction) -> Any:
-    """``floor(ratio * counts)`` exactly in int32 for a ``ratio`` in [0, 1] of denominator <= 46340 (floats give
-    28 for 0.29 * 100).
+    """``floor(ratio * counts)`` exactly in int32 for a ``ratio`` in [0, 1] of denominator <= 46340 (0.29 * 100: 29).
 
     >>> import numpy as np
     >>> from fractions import Fraction
@@ -126,10 +122,8 @@ def draw(
     apply_probability: float = 1.0, n_rect_mask: int = 0, rect_time_param: int = 0, rect_freq_param: int = 0,
     freq_warp_param: int = 0, noise: bool = False,
 ) -> Draws:
-    """Every random parameter of one call from one ``uniform(shape)`` draw, for checked ``lengths`` (or ``None``).
-
-    A feature that is off draws nothing, so the draws of the others do not change.
-    """
+    """Every random parameter of one call from one ``uniform(shape)`` draw, for checked ``lengths`` (or ``None``). A
+    feature that is off draws nothing, so the draws of the others do not change."""
     # In this order: the columns of the one draw, each part (batch, size), widths before starts.
     sizes = {"freq_widths": n_freq_mask, "freq_starts": n_freq_mask, "time_widths": n_time_mask,
              "time_starts": n_time_mask, "warp": 2 if time_warp_param else 0, "apply": int(apply_probability < 1),

@@ -1,8 +1,5 @@
-"""Pure tensor functions behind :class:`spec_augment.SpecAugment`: no state, no random draws.
-
-The layer draws every random parameter (a :class:`~spec_augment.drawing.Draws`); :func:`augment` applies them.
-``time_axis``/``freq_axis``: from :func:`spectrogram_axes`. The channels of an example share its masks and warps.
-"""
+"""Pure tensor functions behind :class:`spec_augment.SpecAugment`, no state: :func:`augment` applies a
+:class:`~spec_augment.drawing.Draws`; axes from :func:`spectrogram_axes`. The channels of an example share its draws."""
 
 from __future__ import annotations
 
@@ -76,10 +73,7 @@ def _apply_masks(
     cells: Optional[Any] = None,
 ) -> Any:
     """Set masked frames and bins (within the ``valid`` frames) and the ``(batch, time, freq)`` ``cells`` to
-    ``mask_value``: a scalar, ``(batch,)`` or of the input's shape.
-
-    One full-size op: the condition compares two small per-axis codes, which XLA fuses away.
-    """
+    ``mask_value`` (scalar, ``(batch,)`` or the input's shape) in one full-size op over two small per-axis codes."""
     inputs = ops.convert_to_tensor(inputs)
     # time: 0 = masked, 1 = valid and unmasked, 2 = padding (never masked)
     time_code = ops.where(time_mask, 0, 1)
@@ -102,9 +96,8 @@ def _apply_masks(
 def mask_along_axis(
     inputs: Any, starts: Any, widths: Any, axis: str, mask_value: Any = 0.0, data_format: str = "channels_last"
 ) -> Any:
-    """Mask int ``(batch, n_masks)`` bands along ``axis`` (``"time"`` or ``"freq"``), per example (torchaudio style).
-
-    ``mask_value``: scalar or ``(batch,)``; ``data_format`` is ignored for rank-3 input.
+    """Mask int ``(batch, n_masks)`` bands along ``axis`` (``"time"`` or ``"freq"``) with a scalar or ``(batch,)``
+    ``mask_value``, per example (torchaudio style).
 
     >>> import numpy as np
     >>> y = mask_along_axis(np.zeros((1, 6, 4), "float32"), np.array([[1]]), np.array([[2]]), "time", mask_value=9.0)
@@ -127,11 +120,9 @@ def mask_along_axis(
 
 
 def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any) -> Any:
-    """float32 ``(batch, n_frames)`` source position of every output frame under the paper's time warp.
-
-    Within ``lengths[b]`` frames, frames 0 and ``lengths[b] - 1`` stay fixed and frame ``anchors[b]`` moves to
-    ``anchors[b] + shifts[b]`` (int ``(batch,)``), linearly in between; later frames and a shift of 0 map to
-    themselves (``lengths`` ``None``: all frames). An integral position is exact.
+    """float32 ``(batch, n_frames)`` source position of every output frame under the paper's time warp: within
+    ``lengths[b]`` frames (``None``: all), the first and last stay, ``anchors[b]`` moves to ``anchors[b] + shifts[b]``
+    (int ``(batch,)``), linearly in between; later frames and a shift of 0 map to themselves. Integers are exact.
 
     >>> import numpy as np
     >>> src = warp_source_positions(np.array([2]), np.array([2]), np.array([7]), 8)
@@ -155,10 +146,9 @@ def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any
 def _ratio(a: Any, b: Any, divisor: Any) -> Any:
     """``a * b / divisor`` in float32 for int32 operands, an exact integer whenever ``divisor`` divides ``a * b``.
 
-    A float division would not do: XLA turns it into a multiply by the reciprocal (6 * 7 / 7 = 6.0000005), and a
-    frame meant to be copied would be interpolated. The float32 quotient is off by at most one (quotients stay far
-    below 2**22); the remainder, in int32 where the wrap-around of both products cancels, corrects it.
-    """
+    XLA turns a float division into a multiply by the reciprocal (6 * 7 / 7 = 6.0000005): a frame meant to be copied
+    would be interpolated. The float32 quotient is off by at most one (quotients stay far below 2**22); the remainder,
+    in int32 where the wrap-around of both products cancels, corrects it."""
     estimate = ops.floor(ops.cast(a, "float32") * ops.cast(b, "float32") / ops.cast(divisor, "float32"))
     quotient = ops.cast(estimate, "int32")
     remainder = a * b - quotient * divisor
@@ -167,10 +157,8 @@ def _ratio(a: Any, b: Any, divisor: Any) -> Any:
 
 
 def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
-    """Resample ``inputs`` along ``time_axis`` at float32 ``(batch, time)`` positions ``sources`` (linearly).
-
-    Frames whose source position is an integer are copied bit-exactly, inf and NaN included; the non-finite rules of
-    an interpolated frame are in docs/layer.md.
+    """Resample ``inputs`` along ``time_axis`` at float32 ``(batch, time)`` positions ``sources``, linearly; frames
+    whose source position is an integer are copied bit-exactly, inf and NaN included (docs/layer.md: the rest).
 
     >>> import numpy as np
     >>> x = np.array([[0.0, 10.0, -np.inf, 30.0]], "float32")[:, :, None]  # (batch, time, freq)
@@ -217,9 +205,8 @@ def valid_frames(lengths: Any, n_frames: Any) -> Any:
 
 
 def masked_mean(inputs: Any, lengths: Optional[Any], time_axis: int) -> Any:
-    """``(batch,)`` mean of the finite cells of each example's valid frames (0 if none), without gradient.
-
-    In float64 for float64 inputs, else float32 (a log spectrogram of silence holds ``-inf``: left out).
+    """``(batch,)`` mean of the finite cells (a log spectrogram of silence holds ``-inf``) of each example's valid
+    frames (0 if none), without gradient; in float64 for float64 inputs, else float32.
 
     >>> import numpy as np
     >>> x = np.array([[1.0, 3.0, -np.inf, 100.0]], "float32")[:, :, None]
@@ -272,9 +259,7 @@ def noise_fill(inputs: Any, lengths: Optional[Any], time_axis: int, seed: Any) -
 
 def augment(inputs: Any, draws: Draws, *, time_axis: int, freq_axis: int, mask_value: Any) -> Any:
     """The whole transform for :class:`~spec_augment.drawing.Draws`: time warp, frequency warp, then masks. Pure.
-
-    ``mask_value``: a number, ``"mean"`` (:func:`masked_mean`) or ``"noise"`` (:func:`noise_fill` seeded by
-    ``draws.noise_seed``), both of the input before warps and masks.
+    ``mask_value``: a number, ``"mean"`` (:func:`masked_mean`) or ``"noise"`` (:func:`noise_fill`), of the input.
 
     >>> import numpy as np
     >>> draws = Draws(lengths=None, time_starts=np.array([[1]]), time_widths=np.array([[2]]),
