@@ -34,18 +34,15 @@ _ARGUMENTS = (
 class SpecAugment(keras.layers.Layer):
     """SpecAugment (Park et al. 2019, arXiv 1904.08779; adaptive masks of Park et al. 2020, arXiv 1912.05533).
 
-    Time and frequency warps, time and frequency masks and rectangles, drawn independently for every example
-    and applied in one vectorized pass; an identity unless called with ``training=True`` (as ``model.fit``
-    does). The semantics (per example of ``tau`` valid frames, padding, non-finite input, dtypes, randomness)
-    are in docs/layer.md.
+    Warps, masks and rectangles drawn for every example and applied in one vectorized pass; an identity unless
+    called with ``training=True``. The semantics (per example of ``tau`` valid frames) are in docs/layer.md.
 
     Args:
         freq_mask_param (int): F, the widest frequency mask (in bins).
         time_mask_param (int or None): T, the widest time mask (in frames); ``None``: ``time_mask_ratio`` alone.
         n_freq_mask (int): mF, frequency masks per example; 0 = off.
         n_time_mask (int): mT, time masks per example (the most, with ``time_masks_per_frame``); 0 = off.
-        mask_value (float, 'mean' or 'noise'): the masked cells' value, each example's mean, or a normal draw
-            per cell with that mean and standard deviation (both over the input's finite valid cells).
+        mask_value (float, 'mean' or 'noise'): the masked cells' value, each example's mean, or normal noise.
         time_warp_param (int): W, the time warp's parameter; 0 = off.
         time_mask_ratio (float): p in (0, 1]: no time mask is wider than ``floor(p * tau)`` (exact for decimals).
         time_masks_per_frame (float): p_M in [0, 1]; > 0: ``min(n_time_mask, floor(p_M * tau))`` time masks.
@@ -53,13 +50,11 @@ class SpecAugment(keras.layers.Layer):
         seed (int or None): in [0, 2**31 - 1]; ``None``: from Python's ``random``.
         time_mask_budget (float): in (0, 1]: the time masks cover at most ``floor(budget * tau)`` frames.
         apply_probability (float): in [0, 1]: each example is augmented with this probability, else unchanged.
-        n_rect_mask, rect_time_param, rect_freq_param (int): rectangles per example (0 = off), the widest in
-            frames, the tallest in bins.
+        n_rect_mask, rect_time_param, rect_freq_param (int): rectangles per example, widest (frames), tallest (bins).
         freq_warp_param (int): the time warp's parameter along the bins; 0 = off.
         **kwargs: for ``keras.layers.Layer``; ``fused`` (1.1) is ignored, with a ``DeprecationWarning``.
 
-    Call ``layer(inputs, training=True, lengths=None)``: ``(batch, time, freq[, channels])`` or
-    ``(batch, channels, time, freq)`` of any float dtype, and optionally each example's valid frames.
+    Call ``layer(inputs, training=True, lengths=None)``, ``lengths``: each example's valid frames.
 
     Example:
         >>> import numpy as np
@@ -158,8 +153,7 @@ class SpecAugment(keras.layers.Layer):
             self._tf_generator.reset(np.asarray(store[_PHILOX_STATE_KEY]))
 
     def get_random_transformation(self, inputs: Any, lengths: Any = None) -> Draws:
-        """Every random parameter of one call (``lengths`` as for a call), per example, from the layer's random
-        state: a :class:`~spec_augment.drawing.Draws`."""
+        """Every random parameter of one call, per example, from the layer's random state (a ``Draws``)."""
         time_axis, freq_axis = self._axes(len(inputs.shape))
         shape = ops.shape(inputs)
         return drawing.draw(
