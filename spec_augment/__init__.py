@@ -27,13 +27,7 @@ from .policies import POLICIES
 __version__ = "1.2.0"
 
 __all__ = [
-    "SpecAugment",
-    "POLICIES",
-    "TensorFlowBackendRequiredError",
-    "functional",
-    "composed",
-    "to_tflite",
-    "__version__",
+    "SpecAugment", "POLICIES", "TensorFlowBackendRequiredError", "functional", "composed", "to_tflite", "__version__",
 ]
 
 

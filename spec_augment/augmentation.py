@@ -75,7 +75,8 @@ class SpecAugment(keras.layers.Layer):
     ) -> None:
         if "fused" in kwargs:
             kwargs.pop("fused")
-            warnings.warn("SpecAugment's `fused` is ignored since 1.2: the layer uses XLA where it pays.", DeprecationWarning, stacklevel=2)
+            message = "SpecAugment's `fused` is ignored since 1.2: the layer uses XLA where it pays."
+            warnings.warn(message, DeprecationWarning, stacklevel=2)
         # Masking works in any float dtype; autocasting would turn float16/bfloat16 into float32.
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
@@ -166,11 +167,12 @@ class SpecAugment(keras.layers.Layer):
         )
 
     def _draw_arguments(self) -> Dict[str, Any]:
-        names = ("freq_mask_param", "time_mask_param", "n_freq_mask", "n_time_mask", "time_warp_param",
-                 "apply_probability", "n_rect_mask", "rect_time_param", "rect_freq_param", "freq_warp_param")  # fmt: skip
-        ratios = ("time_mask_ratio", "time_masks_per_frame", "time_mask_budget")
-        return {**{name: getattr(self, name) for name in names}, **{name: drawing.as_ratio(getattr(self, name)) for name in ratios},
-                "noise": self.mask_value == "noise"}  # fmt: skip
+        # Every argument but the fill and the layout, the ratios as exact fractions.
+        drawn = [name for name in _ARGUMENTS if name not in ("mask_value", "data_format", "seed")]
+        arguments = {name: getattr(self, name) for name in drawn}
+        for name in ("time_mask_ratio", "time_masks_per_frame", "time_mask_budget"):
+            arguments[name] = drawing.as_ratio(arguments[name])
+        return {**arguments, "noise": self.mask_value == "noise"}
 
     # ------------------------------------------------------------------ application
     def transform(self, inputs: Any, draws: Draws) -> Any:
