@@ -109,14 +109,10 @@ def mask_along_axis(
     inputs = ops.convert_to_tensor(inputs)
     time_axis, freq_axis = spectrogram_axes(len(inputs.shape), data_format)
     shape = ops.shape(inputs)
-    batch = shape[0]
-    if axis == "time":
-        time_mask = bands_to_mask(starts, widths, shape[time_axis])
-        freq_mask = ops.zeros((batch, shape[freq_axis]), "bool")
-    else:
-        time_mask = ops.zeros((batch, shape[time_axis]), "bool")
-        freq_mask = bands_to_mask(starts, widths, shape[freq_axis])
-    return _apply_masks(inputs, time_mask, freq_mask, None, mask_value, time_axis, freq_axis)
+    sizes = {"time": shape[time_axis], "freq": shape[freq_axis]}
+    masks = {name: ops.zeros((shape[0], size), "bool") for name, size in sizes.items()}
+    masks[axis] = bands_to_mask(starts, widths, sizes[axis])
+    return _apply_masks(inputs, masks["time"], masks["freq"], None, mask_value, time_axis, freq_axis)
 
 
 def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any) -> Any:
