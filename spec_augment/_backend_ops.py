@@ -123,8 +123,8 @@ def gather_frames(inputs: Any, indices: Any, time_axis: int) -> Any:
 
 def interpolate_frames(below: Any, above: Any, fraction: Any, compute_dtype: str) -> Any:
     """``(1 - fraction) * below + fraction * above`` in ``compute_dtype``; ``below`` bit-exactly where ``fraction``
-    is 0, even next to a non-finite ``above``. No ``above - below``: NaN next to an infinity, overflow for large mixed signs.
-    ``below`` and ``above`` must be the caller's temporaries (the gathers' outputs): PyTorch reuses them as buffers.
+    is 0, even next to a non-finite ``above``. No ``above - below``: NaN next to an infinity, overflow for large
+    mixed signs. ``below`` and ``above`` must be the caller's temporaries (gathers' outputs): PyTorch reuses them.
     """
     if TENSORFLOW:
         # `multiply_no_nan` is 0 where `fraction` is 0 whatever `above` holds, so the exact copy needs
@@ -191,12 +191,10 @@ class CompiledGraphs:
 def draw_and_transform_compiled(
     draw: Callable, transform: Callable, inputs: Any, lengths: Optional[Any], static_axes: bool, cache: CompiledGraphs
 ) -> Any:
-    """``transform(inputs, draw(inputs, lengths))`` in the compiled form that pays for this call (docs/backends.md).
+    """``transform(inputs, draw(inputs, lengths))`` in the compiled form that pays (the package's one compile choice).
 
-    The package's one compile choice. On TensorFlow, eagerly: one graph traced once per (rank, dtype, lengths given),
-    every axis dynamic; in a graph: the transform as one XLA kernel if the spectrogram axes are static, else plain
-    graph ops (no compile per length). JAX and PyTorch run it as written (JAX compiles the whole train step).
-    """
+    On TensorFlow, eagerly: one graph per (rank, dtype, lengths given), every axis dynamic; in a graph: one XLA kernel
+    if the spectrogram axes are static, else plain graph ops. JAX and PyTorch run it as written (docs/backends.md)."""
     if not TENSORFLOW:
         return transform(inputs, draw(inputs, lengths))
     if tf.executing_eagerly():

@@ -128,10 +128,8 @@ def check_seed(value: Any, name: str = "seed") -> Optional[int]:
 def check_lengths(lengths: Any, batch: Any, n_steps: Any, unit: str = "frames") -> Any:
     """``lengths`` (valid ``unit`` of each example, any integer dtype) as int32 ``(batch,)`` clipped to
     ``[0, n_steps]`` (``None``: to ``[0, 2**31 - 1]``) before narrowing (2**32 + 3 means all of the axis, not 3).
-
-    ``None`` stays ``None``; a ``keras.KerasTensor`` is checked and returned as it is. ``batch``: an int, a tensor
-    (a TensorFlow graph's batch size, checked when it runs) or ``None`` (not checked).
-    """
+    ``None`` stays ``None``; a ``keras.KerasTensor`` is only checked. ``batch``: an int, a tensor (checked when a
+    TensorFlow graph runs) or ``None`` (not checked)."""
     if lengths is None:
         return None
     if not isinstance(lengths, keras.KerasTensor) and not ops.is_tensor(lengths):

@@ -20,9 +20,7 @@ class Draws(NamedTuple):
     ``rect_*`` ``(batch, n_rect)`` time and frequency bands, ``noise_seed`` ``(2,)``.
 
     >>> import numpy as np
-    >>> no_masks = np.zeros((2, 0), "int32")
-    >>> draws = Draws(lengths=None, freq_starts=np.array([[2], [0]]), freq_widths=np.array([[3], [1]]),
-    ...               time_starts=no_masks, time_widths=no_masks)
+    >>> draws = Draws(None, *[np.zeros((2, 0), "int32")] * 4)  # no masks, no warp
     >>> draws.warp_anchors is None, draws._replace(lengths=np.array([5, 7])).lengths.tolist()
     (True, [5, 7])
     """
@@ -55,10 +53,8 @@ def split_uniform(uniform: Callable[[Tuple[Any, int]], Any], batch: Any, sizes: 
 def sample_bands(
     uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any, limit: Optional[Callable] = None
 ) -> Tuple[Any, Any]:
-    """Uniform [0, 1) draws ``(batch, n_masks)`` -> int32 bands ``(starts, widths)``.
-
-    The width is uniform on ``0..max_width`` (capped at ``extent`` by the caller), then ``limit(widths)`` if given,
-    and the start uniform on ``0..extent - width``: every bin, the first and the last included, can be masked.
+    """Uniform [0, 1) draws ``(batch, n_masks)`` -> int32 bands ``(starts, widths)``: width uniform on ``0..max_width``
+    (capped at ``extent`` by the caller; then ``limit(widths)`` if given), start on ``0..extent - width``.
 
     >>> import numpy as np
     >>> starts, widths = sample_bands(np.array([[0.0, 0.99]]), np.array([[0.5, 0.99]]), 4, 10)
