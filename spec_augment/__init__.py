@@ -20,7 +20,6 @@ except ModuleNotFoundError as error:
     ) from None
 
 from . import functional
-from ._validation import TensorFlowBackendRequiredError
 from .augmentation import SpecAugment
 from .policies import POLICIES
 
@@ -35,6 +34,8 @@ def __getattr__(name):
     # kapre (and with it TensorFlow) is imported only when a TensorFlow-only feature is used.
     if name == "composed":
         return importlib.import_module(".composed", __name__)
+    if name == "TensorFlowBackendRequiredError":
+        return importlib.import_module("._tensorflow_only", __name__).TensorFlowBackendRequiredError
     if name == "to_tflite":
         return importlib.import_module(".tflite", __name__).to_tflite
     if name == "backend":

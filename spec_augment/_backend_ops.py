@@ -35,7 +35,6 @@ def draw_dtype() -> str:
     return "float64"
 
 
-# ---------------------------------------------------------------------------------------- random source
 def new_tf_generator(seed: int) -> Any:
     """On TensorFlow, a Philox generator keyed by ``seed`` (None elsewhere): an atomic read-and-advance, so parallel
     calls never share a draw, and the seed is the cipher's key, so seeds never share a stream."""
@@ -103,7 +102,6 @@ def _refuse_a_baked_draw(seed_generator: Any, before: Any) -> None:
     )
 
 
-# ---------------------------------------------------------------------------------------- transform
 def gather_frames(inputs: Any, indices: Any, time_axis: int) -> Any:
     """``out[b, ..., t, ...] = inputs[b, ..., indices[b, t], ...]`` along ``time_axis``."""
     if TENSORFLOW:
@@ -129,10 +127,8 @@ def interpolate_frames(below: Any, above: Any, fraction: Any, compute_dtype: str
     if TENSORFLOW:
         # `multiply_no_nan` is 0 where `fraction` is 0 whatever `above` holds, so the exact copy needs
         # no select pass; `- x * (-f)` is `+ x * f` exactly, and `b - 0` keeps -0.0 where `b + 0` would not.
-        mixed = tf.cast(below, compute_dtype) * (1.0 - fraction) - tf.math.multiply_no_nan(
-            tf.cast(above, compute_dtype), -fraction
-        )
-        return tf.cast(mixed, below.dtype)
+        above_term = tf.math.multiply_no_nan(tf.cast(above, compute_dtype), -fraction)
+        return tf.cast(tf.cast(below, compute_dtype) * (1.0 - fraction) - above_term, below.dtype)
     if BACKEND == "torch":
         import torch
 
@@ -172,12 +168,12 @@ def check_batch_size(lengths: Any, batch: Any) -> Any:
     """Fail at run time, naming ``lengths``, where the batch size was unknown when the graph was traced."""
     if batch is None or isinstance(batch, int) or not TENSORFLOW:
         return lengths
-    message = "`lengths` must have one entry per example of the batch"
-    with tf.control_dependencies([tf.debugging.assert_equal(tf.shape(lengths)[0], tf.cast(batch, tf.int32), message=message)]):
+    same = tf.debugging.assert_equal(tf.shape(lengths)[0], tf.cast(batch, tf.int32),
+                                     message="`lengths` must have one entry per example of the batch")
+    with tf.control_dependencies([same]):
         return tf.identity(lengths)
 
 
-# ---------------------------------------------------------------------------------------- compilation
 class CompiledGraphs:
     """A layer's eager graphs (TensorFlow): not tracked by Keras or TensorFlow, not copied with the layer."""
 

@@ -13,6 +13,13 @@ from typing import Any, Optional
 
 from . import _validation as validation
 
+
+def check_bool(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (numpy bools too); a string such as ``'no'`` is a ``TypeError``, not true."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise TypeError(f"`{name}` must be True or False, got {name}={value!r} ({type(value).__name__}).")
+
 # tf.signal windows kapre's STFT knows by name (kapre.backend.get_window_fn, TensorFlow >= 2.3).
 WINDOW_NAMES = ("hann_window", "hamming_window", "kaiser_window", "kaiser_bessel_derived_window", "vorbis_window")
 
@@ -48,8 +55,8 @@ def check_stft(
             f"`win_length` must be even for window_name='kaiser_bessel_derived_window' (the window has "
             f"2 * (win_length // 2) samples), got win_length={win_length}."
         )
-    return (n_fft, win_length, hop_length, window_name, validation.check_bool(pad_begin, "pad_begin"),
-            validation.check_bool(pad_end, "pad_end"))
+    return (n_fft, win_length, hop_length, window_name, check_bool(pad_begin, "pad_begin"),
+            check_bool(pad_end, "pad_end"))
 
 
 def check_sample_rate(value: Any) -> float:
@@ -71,7 +78,7 @@ def check_mel(
         f_max = validation.check_float(f_max, f"{prefix}f_max", 0.0, nyquist, low_inclusive=False)
     validation.check_float(f_min, f"{prefix}f_min", 0.0, nyquist if f_max is None else f_max,
                            high_inclusive=False)
-    validation.check_bool(htk, f"{prefix}htk")
+    check_bool(htk, f"{prefix}htk")
     if not (norm is None or norm == "slaney" or (
             isinstance(norm, numbers.Real) and not isinstance(norm, bool) and float(norm) > 0)):
         raise ValueError(

@@ -26,20 +26,6 @@ _WIDER_THAN_INT32 = ("int64", "uint32", "uint64")
 SEED_MAX = 2**31 - 1
 
 
-class TensorFlowBackendRequiredError(RuntimeError):
-    """A TensorFlow-only feature (the kapre frontends, TFLite conversion) was used on another Keras backend."""
-
-
-def require_tensorflow_backend(feature: str, why: str, remedy: str) -> None:
-    """Raise :class:`TensorFlowBackendRequiredError` unless Keras runs on TensorFlow."""
-    backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise TensorFlowBackendRequiredError(
-            f"{feature} needs the TensorFlow backend: {why}, but Keras runs on {backend!r} here "
-            f"(KERAS_BACKEND={backend}). {remedy}"
-        )
-
-
 def resolve_data_format(data_format: Any, name: str = "data_format") -> str:
     """Return ``'channels_last'`` or ``'channels_first'``; ``'default'`` follows Keras' image data format."""
     if not isinstance(data_format, str) or data_format not in DATA_FORMATS:
@@ -91,13 +77,6 @@ def check_float(
         kind = "a finite number" if finite else "a number"
         raise ValueError(f"`{name}` must be {kind} in {interval}, got {name}={value!r}.")
     return value
-
-
-def check_bool(value: Any, name: str) -> bool:
-    """``True`` or ``False`` (numpy bools too); a string such as ``'no'`` is a ``TypeError``, not true."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
-        return bool(value)
-    raise TypeError(f"`{name}` must be True or False, got {name}={value!r} ({type(value).__name__}).")
 
 
 def check_mask_value(value: Any, name: str = "mask_value") -> Any:

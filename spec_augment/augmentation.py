@@ -80,12 +80,14 @@ class SpecAugment(keras.layers.Layer):
         # Masking works in any float dtype; autocasting would turn float16/bfloat16 into float32.
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
-        self.freq_mask_param = validation.check_int(freq_mask_param, "freq_mask_param")
+        counts = dict(freq_mask_param=freq_mask_param, n_freq_mask=n_freq_mask, n_time_mask=n_time_mask,
+                      time_warp_param=time_warp_param, n_rect_mask=n_rect_mask, rect_time_param=rect_time_param,
+                      rect_freq_param=rect_freq_param, freq_warp_param=freq_warp_param)
+        for name, value in counts.items():  # numbers of masks are bounded: the work grows with them
+            maximum = MAX_MASKS if name.startswith("n_") else validation.INT32_MAX
+            setattr(self, name, validation.check_int(value, name, maximum=maximum))
         self.time_mask_param = validation.check_int(time_mask_param, "time_mask_param", allow_none=True)
-        self.n_freq_mask = validation.check_int(n_freq_mask, "n_freq_mask", maximum=MAX_MASKS)
-        self.n_time_mask = validation.check_int(n_time_mask, "n_time_mask", maximum=MAX_MASKS)
         self.mask_value = validation.check_mask_value(mask_value)
-        self.time_warp_param = validation.check_int(time_warp_param, "time_warp_param")
         self.time_mask_ratio = validation.check_float(time_mask_ratio, "time_mask_ratio", 0.0, 1.0, low_inclusive=False)
         self.time_masks_per_frame = validation.check_float(time_masks_per_frame, "time_masks_per_frame", 0.0, 1.0)
         # Stored resolved: a model saved under channels_last keeps its layout wherever it is loaded.
@@ -93,10 +95,6 @@ class SpecAugment(keras.layers.Layer):
         self.seed = validation.check_seed(seed)
         self.time_mask_budget = validation.check_float(time_mask_budget, "time_mask_budget", 0.0, 1.0, low_inclusive=False)
         self.apply_probability = validation.check_float(apply_probability, "apply_probability", 0.0, 1.0)
-        self.n_rect_mask = validation.check_int(n_rect_mask, "n_rect_mask", maximum=MAX_MASKS)
-        self.rect_time_param = validation.check_int(rect_time_param, "rect_time_param")
-        self.rect_freq_param = validation.check_int(rect_freq_param, "rect_freq_param")
-        self.freq_warp_param = validation.check_int(freq_warp_param, "freq_warp_param")
         # Unseeded: Python's random, as Keras' own random layers, so keras.utils.set_random_seed holds. The Keras
         # generator holds the state on every backend; TensorFlow draws from an atomic Philox generator.
         stream = self.seed if self.seed is not None else random.randint(1, validation.SEED_MAX)
@@ -135,7 +133,6 @@ class SpecAugment(keras.layers.Layer):
     def compute_output_shape(self, input_shape, *args, **kwargs):
         return input_shape
 
-    # ------------------------------------------------------------------ randomness
     def save_own_variables(self, store):
         # Keras saves no seed-generator state: saved here, a resumed model draws on instead of replaying its masks.
         super().save_own_variables(store)
@@ -157,14 +154,9 @@ class SpecAugment(keras.layers.Layer):
         """Every random parameter of one call, per example, from the layer's random state (a ``Draws``)."""
         time_axis, freq_axis = self._axes(len(inputs.shape))
         shape = ops.shape(inputs)
-        return drawing.draw(
-            lambda size: _backend_ops.uniform(size, self.seed_generator, self._tf_generator, inputs),
-            shape[0],
-            shape[time_axis],
-            shape[freq_axis],
-            validation.check_lengths(lengths, shape[0], shape[time_axis]),
-            **self._draw_arguments(),
-        )
+        uniform = lambda size: _backend_ops.uniform(size, self.seed_generator, self._tf_generator, inputs)  # noqa: E731
+        lengths = validation.check_lengths(lengths, shape[0], shape[time_axis])
+        return drawing.draw(uniform, shape[0], shape[time_axis], shape[freq_axis], lengths, **self._draw_arguments())
 
     def _draw_arguments(self) -> Dict[str, Any]:
         # Every argument but the fill and the layout, the ratios as exact fractions.
@@ -174,7 +166,6 @@ class SpecAugment(keras.layers.Layer):
             arguments[name] = drawing.as_ratio(arguments[name])
         return {**arguments, "noise": self.mask_value == "noise"}
 
-    # ------------------------------------------------------------------ application
     def transform(self, inputs: Any, draws: Draws) -> Any:
         """Apply drawn parameters (from :meth:`get_random_transformation`) to ``inputs``; pure."""
         time_axis, freq_axis = self._axes(len(inputs.shape))

@@ -50,9 +50,8 @@ def split_uniform(uniform: Callable[[Tuple[Any, int]], Any], batch: Any, sizes: 
     return parts
 
 
-def sample_bands(
-    uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any, limit: Optional[Callable] = None
-) -> Tuple[Any, Any]:
+def sample_bands(uniform_width: Any, uniform_start: Any, max_width: Any, extent: Any,
+                 limit: Optional[Callable] = None) -> Tuple[Any, Any]:
     """Uniform [0, 1) draws ``(batch, n_masks)`` -> int32 bands ``(starts, widths)``: width uniform on ``0..max_width``
     (capped at ``extent`` by the caller; then ``limit(widths)`` if given), start on ``0..extent - width``.
 
@@ -81,10 +80,8 @@ def sample_warp(uniform_anchor: Any, uniform_shift: Any, warp: Any, lengths: Any
     can_warp = lengths > 2 * warp
     anchors = warp + ops.cast(ops.floor(uniform_anchor * ops.cast(ops.maximum(lengths - 2 * warp, 1), dtype)), "int32")
     shifts = ops.cast(ops.floor(ops.convert_to_tensor(uniform_shift) * ops.cast(2 * warp + 1, dtype)), "int32") - warp
-    return (
-        ops.where(can_warp, ops.minimum(anchors, lengths - warp - 1), 0),
-        ops.where(can_warp, ops.clip(shifts, -warp, warp), 0),
-    )
+    anchors = ops.where(can_warp, ops.minimum(anchors, lengths - warp - 1), 0)
+    return anchors, ops.where(can_warp, ops.clip(shifts, -warp, warp), 0)
 
 
 def floor_ratio(counts: Any, ratio: Fraction) -> Any:

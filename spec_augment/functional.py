@@ -22,11 +22,8 @@ def spectrogram_axes(rank: int, data_format: str) -> Tuple[int, int]:
         return 1, 2
     if rank == 4:
         return (2, 3) if data_format == "channels_first" else (1, 2)
-    raise ValueError(
-        "SpecAugment expects a rank-3 input (batch, time, freq) or a rank-4 input "
-        "(batch, time, freq, channels) for channels_last / (batch, channels, time, freq) for "
-        f"channels_first; got an input of rank {rank}."
-    )
+    raise ValueError("SpecAugment expects a rank-3 input (batch, time, freq) or a rank-4 input (batch, time, freq, "
+                     f"channels) for channels_last / (batch, channels, time, freq) for channels_first; got rank {rank}.")
 
 
 def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
@@ -39,7 +36,6 @@ def bands_to_mask(starts: Any, widths: Any, size: Any) -> Any:
     starts, widths = ops.cast(starts, "int32"), ops.cast(widths, "int32")
     n_masks = starts.shape[1]
     if n_masks is not None and n_masks <= _backend_ops.UNROLLED_BANDS:
-        # An OR per band, no reduction (see UNROLLED_BANDS).
         covered = ops.zeros((ops.shape(starts)[0], size), "bool")
         for band in range(n_masks):
             covered = covered | _band_cells(starts[:, band : band + 1], widths[:, band : band + 1], size)[:, 0]
@@ -224,7 +220,6 @@ def _finite_mean(values: Any, lengths: Optional[Any], time_axis: int) -> Any:
     total = ops.sum(values if valid is None else ops.where(valid, values, 0.0), axis=reduce_axes)
 
     def finite_only():
-        # Rare: only when some cell is inf or NaN. Costs two more passes.
         keep = ops.isfinite(values) if valid is None else ops.isfinite(values) & valid
         finite_total = ops.sum(ops.where(keep, values, 0.0), axis=reduce_axes)
         finite_count = ops.sum(ops.cast(keep, dtype), axis=reduce_axes)

@@ -29,8 +29,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from . import _validation as validation
 from . import time_frequency
+from ._tensorflow_only import require_tensorflow_backend
 from .augmentation import SpecAugment
 
 __all__ = ["to_tflite"]
@@ -291,7 +291,7 @@ def to_tflite(model: keras.Model) -> bytes:
         >>> bool(np.allclose(logits, model.predict(x, verbose=0), atol=1e-5))
         True
     """
-    validation.require_tensorflow_backend(
+    require_tensorflow_backend(
         "to_tflite",
         "TFLite converts TensorFlow graphs",
         "Run the conversion in a process started with KERAS_BACKEND=tensorflow, loading the saved model "

@@ -13,6 +13,7 @@ import numbers
 from typing import Any, Optional
 
 from .. import _dsp_checks as dsp_checks
+from .. import _tensorflow_only
 from .. import _validation as validation
 
 # The DSP checks live with the layers (spec_augment._dsp_checks); these names stay importable from here.
@@ -21,12 +22,12 @@ LOG_F_MIN_DEFAULT = dsp_checks.LOG_F_MIN_DEFAULT
 BACKENDS_RECIPE = "docs/backends.md"
 
 
-TensorFlowBackendRequiredError = validation.TensorFlowBackendRequiredError
+TensorFlowBackendRequiredError = _tensorflow_only.TensorFlowBackendRequiredError
 
 
 def require_tensorflow_backend(feature: str) -> None:
     """Raise :class:`TensorFlowBackendRequiredError` unless Keras runs on TensorFlow (kapre's layers need it)."""
-    validation.require_tensorflow_backend(
+    _tensorflow_only.require_tensorflow_backend(
         feature,
         "kapre's layers are TensorFlow-only",
         "Set KERAS_BACKEND=tensorflow, or build the frontend with use_kapre=False: the package's own "
@@ -159,7 +160,7 @@ class DecibelArguments:
 
     def check(self) -> None:
         # kapre only checks these when the layer first runs; fail at build time instead.
-        if validation.check_bool(self.return_decibel, "return_decibel"):
+        if dsp_checks.check_bool(self.return_decibel, "return_decibel"):
             dsp_checks.check_decibel(self.amin, self.ref_value, self.dynamic_range, prefix="db_")
 
     def kapre_kwargs(self) -> dict:

@@ -11,6 +11,7 @@ from typing import Any, Optional, Union
 
 import keras
 
+from .. import _dsp_checks
 from .. import _validation as validation
 from ..augmentation import SpecAugment
 from ..policies import POLICIES, policy_arguments
@@ -53,7 +54,7 @@ def resolve_use_kapre(use_kapre: Optional[bool]) -> bool:
     """Whether a frontend is made of kapre's layers: ``None`` means where Keras runs on TensorFlow and kapre is installed."""
     if use_kapre is None:
         return keras.backend.backend() == "tensorflow" and kapre_is_installed()
-    if not validation.check_bool(use_kapre, "use_kapre"):
+    if not _dsp_checks.check_bool(use_kapre, "use_kapre"):
         return False
     require_tensorflow_backend("A frontend of kapre layers (use_kapre=True)")
     if not kapre_is_installed():
