@@ -16,6 +16,8 @@ TENSORFLOW = BACKEND == "tensorflow"
 
 if TENSORFLOW:
     import tensorflow as tf
+elif BACKEND == "jax":
+    import jax
 
 # Up to this many bands of a kind, bands_to_mask ORs them one by one: jax.jit then fuses the masks into the final
 # select. TensorFlow's XLA would recompute the bands inside the warp's loop, so it keeps the reduction.
@@ -29,8 +31,6 @@ _DRAW_LOCK = threading.Lock()
 def draw_dtype() -> str:
     """float64 where the backend has it (exact ``floor(u * n)`` for any realistic n), else float32."""
     if BACKEND == "jax":
-        import jax
-
         return "float64" if getattr(jax.config, "jax_enable_x64", False) else "float32"
     return "float64"
 
@@ -57,8 +57,6 @@ def uniform(shape: Any, seed_generator: Any, tf_generator: Any, like: Any) -> An
         before = seed_generator.state.value
         state = seed_generator.next()  # [seed, calls so far]
     if BACKEND == "jax":
-        import jax
-
         _refuse_a_baked_draw(seed_generator, before)
         key = jax.random.fold_in(jax.random.PRNGKey(state[0]), state[1])
         return jax.random.uniform(key, shape, dtype=dtype)
@@ -75,8 +73,6 @@ def normal(shape: Any, seed: Any, dtype: str, like: Any) -> Any:
     if TENSORFLOW:
         return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
     if BACKEND == "jax":
-        import jax
-
         key = jax.random.fold_in(jax.random.PRNGKey(seed[0]), seed[1])
         return jax.random.normal(key, tuple(shape), dtype=dtype)
     import torch
@@ -88,7 +84,6 @@ def normal(shape: Any, seed: Any, dtype: str, like: Any) -> Any:
 
 def _refuse_a_baked_draw(seed_generator: Any, before: Any) -> None:
     """Under ``jax.jit`` without Keras' stateless API the draw would be a constant of the trace."""
-    import jax
     from keras.src.backend.common.stateless_scope import in_stateless_scope
 
     if in_stateless_scope() or not isinstance(seed_generator.state.value, jax.core.Tracer):
@@ -149,6 +144,11 @@ def _interpolate_frames_torch(below: Any, above: Any, fraction: Any) -> Any:
     keep_bits = torch.where(fraction == 0, 0, -1).to(integer)  # (batch, time) sized: cheap
     above_term.view(integer).bitwise_and_(keep_bits)
     return below.to(fraction.dtype).mul_(1.0 - fraction).sub_(above_term).to(below.dtype)
+
+
+def computed_once(per_frame: Any) -> Any:
+    """A small per-frame tensor kept whole: fused into a full-size loop, jax.jit would redo its ops in every cell."""
+    return jax.lax.optimization_barrier(per_frame) if BACKEND == "jax" else per_frame
 
 
 def constant_of(function: Callable, inputs: Any) -> Any:

@@ -136,16 +136,11 @@ def warp_source_positions(anchors: Any, shifts: Any, lengths: Any, n_frames: Any
 
 
 def _ratio(a: Any, b: Any, divisor: Any) -> Any:
-    """``a * b / divisor`` in float32 for int32 operands, an exact integer whenever ``divisor`` divides ``a * b``.
-
-    XLA turns a float division into a multiply by the reciprocal (6 * 7 / 7 = 6.0000005): a frame meant to be copied
-    would be interpolated. The float32 quotient is off by at most one (quotients stay far below 2**22); the remainder,
-    in int32 where the wrap-around of both products cancels, corrects it."""
-    estimate = ops.floor(ops.cast(a, "float32") * ops.cast(b, "float32") / ops.cast(divisor, "float32"))
-    quotient = ops.cast(estimate, "int32")
-    remainder = a * b - quotient * divisor
-    quotient, remainder = quotient + remainder // divisor, remainder % divisor
-    return ops.cast(quotient, "float32") + ops.cast(remainder, "float32") / ops.cast(divisor, "float32")
+    """``a * b / divisor`` (int32 operands) in float32, exactly the integer quotient where ``divisor`` divides ``a * b``:
+    XLA divides by multiplying by the reciprocal (6 * 7 / 7 = 6.0000005), and that frame would be interpolated."""
+    estimate = ops.cast(a, "float32") * ops.cast(b, "float32") / ops.cast(divisor, "float32")
+    nearest = ops.round(estimate)
+    return ops.where(ops.cast(nearest, "int32") * divisor == a * b, nearest, estimate)
 
 
 def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
@@ -159,7 +154,7 @@ def time_warp(inputs: Any, sources: Any, time_axis: int) -> Any:
     """
     inputs = ops.convert_to_tensor(inputs)
     n_frames = ops.shape(inputs)[time_axis]
-    sources = ops.convert_to_tensor(sources, "float32")
+    sources = _backend_ops.computed_once(ops.convert_to_tensor(sources, "float32"))
     lower = ops.floor(sources)
     fraction = sources - lower
     lower = ops.clip(ops.cast(lower, "int32"), 0, n_frames - 1)
