@@ -179,7 +179,7 @@ class Target:
         found = paired_ratio(times.get(self.numerator), times.get(self.denominator),
                              times.get(self.minus) if self.minus else None)
         value = None if found is None else found[0]
-        bounds = {"<=": (0, self.goal), ">=": (self.goal, float("inf")), "~": (1 / self.goal, self.goal)}[self.op]
+        bounds = {"<=": (float("-inf"), self.goal), ">=": (self.goal, float("inf")), "~": (1 / self.goal, self.goal)}[self.op]
         passed = value is not None and bounds[0] <= value <= bounds[1]
         op = "within" if self.op == "~" else self.op
         return {"name": self.name, "numerator": self.numerator, "value": value, "unit": self.unit,
