@@ -34,6 +34,7 @@ Differences from kapre, all on purpose:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any, Optional
 
@@ -47,7 +48,7 @@ from . import _validation as validation
 from .filterbanks import log_frequency_filterbank, mel_filterbank
 from .windows import window
 
-__all__ = ["STFT", "Magnitude", "ApplyFilterbank", "MagnitudeToDecibel"]
+__all__ = ["STFT", "Magnitude", "ApplyFilterbank", "MagnitudeToDecibel", "StftFraming"]
 
 DFT_METHODS = ("fft", "matmul")
 FILTERBANK_TYPES = ("mel", "log")
@@ -57,6 +58,59 @@ _FILTERBANK_ARGUMENTS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "mel": (("sample_rate", "n_freq"), {"n_mels": 128, "f_min": 0.0, "f_max": None, "htk": False, "norm": "slaney"}),
     "log": (("sample_rate", "n_freq"), {"n_bins": 84, "bins_per_octave": 12, "f_min": None, "spread": 0.125}),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class StftFraming:
+    """How kapre's ``STFT`` (and :class:`STFT`) cuts a waveform into frames: ``tf.signal.frame`` after ``pad_begin``."""
+
+    n_fft: int
+    win_length: int
+    hop_length: int
+    pad_begin: bool
+    pad_end: bool
+
+    @classmethod
+    def of_stft(cls, stft: Any) -> "StftFraming":
+        """The framing of a kapre ``STFT`` layer (``win_length`` and ``hop_length`` resolved)."""
+        return cls(stft.n_fft, stft.win_length, stft.hop_length, bool(stft.pad_begin), bool(stft.pad_end))
+
+    @property
+    def begin_padding(self) -> int:
+        # kapre pads n_fft - hop_length zeros (not win_length - hop_length) when pad_begin is set.
+        return self.n_fft - self.hop_length if self.pad_begin else 0
+
+    def n_frames(self, n_samples: Any) -> Any:
+        """Frames of a waveform of ``n_samples`` samples (a Python int, or an int tensor): ``tf.signal.frame``."""
+        return self.frames_after_padding(n_samples + self.begin_padding)
+
+    def frames_after_padding(self, padded: Any) -> Any:
+        """Frames of ``padded`` samples, ``pad_begin``'s zeros included."""
+        if self.pad_end:
+            return (padded + self.hop_length - 1) // self.hop_length
+        if isinstance(padded, int):
+            return max(0, (padded - self.win_length) // self.hop_length + 1)
+        return ops.maximum((padded - self.win_length) // self.hop_length + 1, 0)
+
+    def frame_lengths(self, sample_lengths: Any, n_samples: int) -> Any:
+        """Valid frames per example (int32, shape (batch,)) for ``sample_lengths`` valid samples.
+
+        ``sample_lengths`` is clipped to ``[0, n_samples]`` (in its own dtype where that is wider than
+        int32, so 2**32 + 3 is not wrapped to 3): a negative count means 0, a count past the input
+        the whole input.
+        """
+        if not isinstance(n_samples, int):
+            n_samples = ops.cast(n_samples, "int32")
+        valid = validation.check_lengths(sample_lengths, None, n_samples, "waveform samples")
+        started = (valid + (self.begin_padding + self.hop_length - 1)) // self.hop_length
+        counts = ops.minimum(started, self.n_frames(n_samples))
+        return ops.where(valid > 0, counts, ops.zeros_like(counts))
+
+    def frame_mask(self, sample_lengths: Any, n_samples: Any) -> Any:
+        """``(batch, frames)`` bool: ``True`` on each example's valid frames."""
+        counts = self.frame_lengths(sample_lengths, n_samples)
+        frames = ops.arange(self.n_frames(n_samples), dtype="int32")
+        return frames[None, :] < counts[:, None]
 
 
 def _dsp_dtype(input_dtype: Any, layer_dtype: Optional[str]) -> str:
@@ -148,22 +202,13 @@ class STFT(_DspLayer):
         self._windows = {dtype: window(self.window_name, self.win_length, dtype) for dtype in ("float32", "float64")}
         self._dft_matrices: dict[str, np.ndarray] = {}
 
-    # -- framing (tf.signal.frame after kapre's pad_begin) ---------------------------------------------------
-
     @property
-    def begin_padding(self) -> int:
-        return self.n_fft - self.hop_length if self.pad_begin else 0
+    def framing(self) -> StftFraming:
+        return StftFraming(self.n_fft, self.win_length, self.hop_length, self.pad_begin, self.pad_end)
 
     def n_frames(self, n_samples: Any) -> Any:
         """Frames of a waveform of ``n_samples`` samples (an int, or an int tensor)."""
-        return self._frames_after_padding(n_samples + self.begin_padding)
-
-    def _frames_after_padding(self, padded: Any) -> Any:
-        if self.pad_end:
-            return (padded + self.hop_length - 1) // self.hop_length
-        if isinstance(padded, int):
-            return max(0, (padded - self.win_length) // self.hop_length + 1)
-        return ops.maximum((padded - self.win_length) // self.hop_length + 1, 0)
+        return self.framing.n_frames(n_samples)
 
     def _frames(self, waveforms: Any) -> Any:
         """(batch, channels, time) -> (batch, channels, frames, win_length), as ``tf.signal.frame``.
@@ -175,7 +220,7 @@ class STFT(_DspLayer):
         hop, win = self.hop_length, self.win_length
         shape = ops.shape(waveforms)
         n_samples = shape[2]  # pad_begin's zeros included
-        n_frames = self._frames_after_padding(n_samples)
+        n_frames = self.framing.frames_after_padding(n_samples)
         if isinstance(n_frames, int) and n_frames == 0:
             return ops.zeros((shape[0], shape[1], 0, win), waveforms.dtype)
         block = math.gcd(win, hop)
@@ -218,7 +263,7 @@ class STFT(_DspLayer):
         if self.input_data_format == validation.CH_LAST:
             waveforms = ops.transpose(waveforms, (0, 2, 1))  # (batch, channels, time) from here
         if self.pad_begin:
-            waveforms = ops.pad(waveforms, ((0, 0), (0, 0), (self.begin_padding, 0)))
+            waveforms = ops.pad(waveforms, ((0, 0), (0, 0), (self.framing.begin_padding, 0)))
         frames = self._frames(waveforms)  # (batch, channels, frames, win_length)
         if frames.shape[2] == 0:
             # Audio shorter than one frame: no frames (some FFT libraries refuse an empty batch).

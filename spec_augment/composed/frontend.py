@@ -17,58 +17,8 @@ import keras
 from keras import ops
 
 from .. import _validation as validation
-from .. import time_frequency  # noqa: F401  (registers the DSP layers a saved frontend may hold)
+from ..time_frequency import StftFraming  # importing it registers the DSP layers a saved frontend may hold
 from .arguments import require_tensorflow_backend
-
-
-@dataclasses.dataclass(frozen=True)
-class StftFraming:
-    """How kapre's ``STFT`` cuts a waveform into frames (``tf.signal.stft``, after its ``pad_begin``)."""
-
-    n_fft: int
-    win_length: int
-    hop_length: int
-    pad_begin: bool
-    pad_end: bool
-
-    @classmethod
-    def of_stft(cls, stft: Any) -> "StftFraming":
-        """The framing of a kapre ``STFT`` layer (``win_length`` and ``hop_length`` resolved)."""
-        return cls(stft.n_fft, stft.win_length, stft.hop_length, bool(stft.pad_begin), bool(stft.pad_end))
-
-    @property
-    def begin_padding(self) -> int:
-        # kapre pads n_fft - hop_length zeros (not win_length - hop_length) when pad_begin is set.
-        return self.n_fft - self.hop_length if self.pad_begin else 0
-
-    def n_frames(self, n_samples):
-        """Frames of a waveform of ``n_samples`` samples (a Python int, or an int tensor): ``tf.signal.frame``."""
-        padded = n_samples + self.begin_padding
-        if self.pad_end:
-            return (padded + self.hop_length - 1) // self.hop_length
-        if isinstance(padded, int):
-            return max(0, (padded - self.win_length) // self.hop_length + 1)
-        return ops.maximum((padded - self.win_length) // self.hop_length + 1, 0)
-
-    def frame_lengths(self, sample_lengths: Any, n_samples: int) -> Any:
-        """Valid frames per example (int32, shape (batch,)) for ``sample_lengths`` valid samples.
-
-        ``sample_lengths`` is clipped to ``[0, n_samples]`` (in its own dtype where that is wider than
-        int32, so 2**32 + 3 is not wrapped to 3): a negative count means 0, a count past the input
-        the whole input.
-        """
-        if not isinstance(n_samples, int):
-            n_samples = ops.cast(n_samples, "int32")
-        valid = validation.check_lengths(sample_lengths, None, n_samples, "waveform samples")
-        started = (valid + (self.begin_padding + self.hop_length - 1)) // self.hop_length
-        counts = ops.minimum(started, self.n_frames(n_samples))
-        return ops.where(valid > 0, counts, ops.zeros_like(counts))
-
-    def frame_mask(self, sample_lengths, n_samples):
-        """``(batch, frames)`` bool: ``True`` on each example's valid frames."""
-        counts = self.frame_lengths(sample_lengths, n_samples)
-        frames = ops.arange(self.n_frames(n_samples), dtype="int32")
-        return frames[None, :] < counts[:, None]
 
 
 @keras.saving.register_keras_serializable(package="spec_augment")
