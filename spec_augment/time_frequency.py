@@ -62,7 +62,12 @@ _FILTERBANK_ARGUMENTS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
 
 @dataclasses.dataclass(frozen=True)
 class StftFraming:
-    """How kapre's ``STFT`` (and :class:`STFT`) cuts a waveform into frames: ``tf.signal.frame`` after ``pad_begin``."""
+    """How kapre's ``STFT`` (and :class:`STFT`) cuts a waveform into frames: ``tf.signal.frame`` after ``pad_begin``.
+
+    >>> framing = StftFraming(n_fft=512, win_length=512, hop_length=128, pad_begin=False, pad_end=False)
+    >>> framing.n_frames(16000), [int(n) for n in framing.frame_lengths([16000, 300, 0], 16000)]
+    (122, [122, 3, 0])
+    """
 
     n_fft: int
     win_length: int
